@@ -1,0 +1,20 @@
+"""tcramp: superconducting Tc from machine-learned force-field latents along MD temperature ramps."""
+
+from .data import Material, load_dataset
+from .ramp import RampConfig, ramp, temperatures
+from .snapshots import read_failures, read_snapshots, simulate, simulate_material
+from .structures import order
+
+__all__ = [
+    "Material",
+    "RampConfig",
+    "load_dataset",
+    "order",
+    "ramp",
+    "read_failures",
+    "read_snapshots",
+    "simulate",
+    "simulate_material",
+    "temperatures",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from conftest import TINY
+from tcramp.ramp import RampConfig, RampError, material_seed, ramp, temperatures
+from tcramp.structures import order
+
+
+@pytest.mark.parametrize("tc", [10.0, 25.9, 39.0, 91.0, 133.0, 203.0])
+def test_grid_is_denser_around_tc(tc):
+    t = np.array(temperatures(tc))
+    assert t.min() <= 2.0 and t.max() == 300.0 and np.all(np.diff(t) > 0)
+    lo, hi = 0.7 * tc, 1.3 * tc
+    near = ((t >= lo) & (t <= hi)).sum() / (hi - lo)
+    far = ((t < lo) | (t > hi)).sum() / (300.0 - 2.0 - (min(hi, 300.0) - lo))
+    assert near > far
+    assert not np.any(np.isclose(t, tc))
+
+
+@pytest.mark.parametrize("tc", [0.3, 1.2, 4.0, 9.0])
+def test_low_tc_gets_points_on_both_sides(tc):
+    t = np.array(temperatures(tc))
+    assert ((t < tc) & (t > 0.5 * tc)).sum() >= 2 and ((t > tc) & (t < 1.5 * tc)).sum() >= 2
+
+
+def test_no_tc_gives_base_grid():
+    assert temperatures(0.0) == [2.0] + [20.0 * k for k in range(1, 16)]
+
+
+def test_settings_hash_tracks_physics_only():
+    assert RampConfig().settings_hash == RampConfig(torch_threads=4).settings_hash
+    assert RampConfig().settings_hash != RampConfig(equil_steps=21).settings_hash
+
+
+def test_seed_is_per_material():
+    assert material_seed(0, "a") == material_seed(0, "a") != material_seed(0, "b")
+
+
+@pytest.fixture(scope="module")
+def cell(small):
+    return AseAtomsAdaptor.get_atoms(order(small[0].structure, seed=1).structure)
+
+
+def test_ramp_records_and_reproducibility(chgnet, cell):
+    temps = temperatures(12.9, TINY)
+    pos = cell.positions.copy()
+    a = ramp(cell, chgnet, temps, TINY, seed=7)
+    b = ramp(cell, chgnet, temps, TINY, seed=7)
+    assert (cell.positions == pos).all()
+    assert [r["T_target"] for r in a] == temps
+    steps = [r["step"] for r in a]
+    assert steps[0] == TINY.first_equil_steps + TINY.sample_steps and np.all(np.diff(steps) == 5)
+    for x, y in zip(a, b):
+        assert x["latent"].shape == (64,) and x["latent"].dtype == np.float32
+        np.testing.assert_array_equal(x["latent"], y["latent"])
+    # kinetic temperature follows the target: hot end well above the cold end
+    assert a[-1]["T_measured"] > 100 and a[0]["T_measured"] < 30
+    assert a[-1]["energy_per_atom"] > a[0]["energy_per_atom"]
+
+
+def test_exploding_md_is_caught(chgnet, cell):
+    with pytest.raises(RampError, match="exploded"):
+        ramp(cell, chgnet, [300.0], RampConfig(max_force=1e-3, first_equil_steps=3), seed=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -41,7 +43,9 @@ def test_ramp_snapshots_carry_orb_latents(mlff, tmp_path):
 
     m = next(m for m in load_3dsc() if m.name == "Ag1Mg1-MP-mp-2696")
     weights = mlff.version.split(" / weights ")[1]
-    df = simulate_material(m, TINY, mlff="orb-d3-v2", weights=weights, device="cpu")
+    # random weights give unphysical forces: lift the explosion guards for this plumbing test
+    config = dataclasses.replace(TINY, max_force=1e9, max_temperature=1e9)
+    df = simulate_material(m, config, mlff="orb-d3-v2", weights=weights, device="cpu")
     assert (df.backend == "orb-d3-v2").all() and (df.latent_size == 256).all()
     assert [c for c in df if c.startswith("latent_")][-1] == "latent_255"
     assert df.filter(like="latent_").notna().all().all()

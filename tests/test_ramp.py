@@ -3,7 +3,7 @@ import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from conftest import TINY
-from tcramp.ramp import RampConfig, RampError, material_seed, ramp, temperatures
+from tcramp.ramp import RampConfig, RampError, material_seed, ramp, temperatures, timestep
 from tcramp.structures import order
 
 
@@ -25,12 +25,19 @@ def test_low_tc_gets_points_on_both_sides(tc):
 
 
 def test_no_tc_gives_base_grid():
-    assert temperatures(0.0) == [2.0] + [20.0 * k for k in range(1, 16)]
+    assert temperatures(0.0) == [2.0] + [25.0 * k for k in range(1, 13)]
 
 
 def test_settings_hash_tracks_physics_only():
     assert RampConfig().settings_hash == RampConfig(torch_threads=4).settings_hash
     assert RampConfig().settings_hash != RampConfig(equil_steps=21).settings_hash
+
+
+def test_timestep_shrinks_for_light_atoms():
+    from ase import Atoms
+
+    assert timestep(Atoms("CuO")) == 4.0
+    assert timestep(Atoms("LaH")) == pytest.approx(4.0 * (1.008 / 15.99) ** 0.5)
 
 
 def test_seed_is_per_material():

@@ -151,3 +151,36 @@ def test_external_scheduler_gives_the_local_rows(small, tmp_path, dask_cluster):
     assert a[["name", "T_target", "superconducting"]].equals(b[["name", "T_target", "superconducting"]])
     lat = [c for c in a if c.startswith("latent_")]
     assert np.abs(a[lat].to_numpy() - b[lat].to_numpy()).max() < 1e-5
+
+
+def test_pack_merges_and_resume_sees_packed(small, tmp_path):
+    out = tmp_path / "out"
+    simulate(small[:2], out, TINY, workers=0, device="cpu")
+    rows = read_snapshots(out)
+    from tcramp.snapshots import pack
+
+    path = pack(out)
+    assert path.exists() and not list((out / "materials").glob("*.parquet"))
+    pd.testing.assert_frame_equal(read_snapshots(out), rows)
+    res = simulate(small, out, TINY, workers=0, device="cpu")
+    assert sorted(res.skipped) == sorted(SMALL[:2]) and sorted(res.finished) == sorted(SMALL[2:])
+    # a pack killed before removing its sources: no duplicated rows, nothing re-run
+    sources = {f: f.read_bytes() for f in (out / "materials").glob("*.parquet")}
+    pack(out)
+    for f, data in sources.items():
+        f.write_bytes(data)
+    df = read_snapshots(out)
+    assert df.name.nunique() == 4 and not df.duplicated(["name", "T_target"]).any()
+    assert sorted(simulate(small, out, TINY, workers=0).skipped) == sorted(SMALL)
+    assert not list((out / "materials").glob("*.parquet"))
+
+
+def test_stratified_prefix_covers_every_class(bundled):
+    from tcramp.data import stratified
+
+    mats = list(bundled.values())
+    order = stratified(mats)
+    assert sorted(m.name for m in order) == sorted(bundled) and order == stratified(mats)
+    head = order[:300]
+    assert {m.sc_class for m in head} == {m.sc_class for m in mats}
+    assert 0.1 < sum(m.tc == 0 for m in head) / 300 < 0.5

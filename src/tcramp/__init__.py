@@ -2,7 +2,7 @@
 
 from .data import Material, load_dataset
 from .ramp import RampConfig, ramp, temperatures
-from .snapshots import read_failures, read_snapshots, simulate, simulate_material
+from .snapshots import pack, read_failures, read_snapshots, simulate, simulate_material
 from .structures import order
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "RampConfig",
     "load_dataset",
     "order",
+    "pack",
     "ramp",
     "read_failures",
     "read_snapshots",

@@ -32,7 +32,8 @@ def simulate(
     out: Annotated[Path, typer.Option(help="Snapshot directory (created; resumed when it exists).")],
     dataset: Annotated[str, typer.Option(help="'3dsc' (bundled) or a CSV: name,structure,tc[,group,sc_class].")] = "3dsc",
     names: Annotated[Optional[list[str]], typer.Option(help="Only these materials (repeat the option).")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Only the first K materials.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Only the first K materials (in --order).")] = None,
+    order: Annotated[str, typer.Option(help="dataset | stratified (every prefix balanced over class x Tc bin).")] = "dataset",
     mlff: Annotated[str, typer.Option(help="Force field: chgnet | orb-d3-v2.")] = "chgnet",
     weights: Annotated[Optional[str], typer.Option(help="Local checkpoint for the force field.")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
@@ -44,10 +45,14 @@ def simulate(
     """Heat materials by NVT MD and store MLFF latent snapshots along each ramp."""
     _quiet()
     from . import snapshots
-    from .data import load_dataset
+    from .data import load_dataset, stratified
     from .ramp import RampConfig
 
     materials = load_dataset(dataset)
+    if order not in ("dataset", "stratified"):
+        raise typer.BadParameter("dataset or stratified", param_hint="--order")
+    if order == "stratified":
+        materials = stratified(materials)
     if names:
         known = {m.name for m in materials}
         missing = [n for n in names if n not in known]
@@ -85,6 +90,17 @@ def simulate(
     )
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def pack(
+    out: Annotated[Path, typer.Argument(help="Snapshot directory written by `tcramp simulate`.")],
+) -> None:
+    """Merge a snapshot directory's finished per-material files into one pack file."""
+    from .snapshots import pack as pack_
+
+    path = pack_(out)
+    console.print(f"packed into {path}" if path else "nothing to pack")
 
 
 if __name__ == "__main__":

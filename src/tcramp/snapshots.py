@@ -5,6 +5,8 @@ On-disk record (schema version 1), directory `OUT/`:
 - `materials/{key}.parquet` — one row per sampled temperature of one material, written to a
   temporary file and renamed, so a killed run leaves whole files or none.
 - `failures/{key}.json` — `{"name", "reason"}` for a material that could not be ramped.
+- `packs/part-{hash}.parquet` — finished materials merged by `pack` (same columns), so a large
+  build is a few files; a pack interrupted before its sources are removed is cleaned up later.
 
 Columns: name, parent_id, group, sc_class, synth_doped, tc, T_target, T_measured,
 superconducting (T_target < tc), energy_per_atom, volume_per_atom, n_atoms, composition_error,
@@ -36,6 +38,7 @@ from .ramp import RampConfig, material_seed, ramp, temperatures
 __all__ = [
     "SCHEMA_VERSION",
     "SimulateResult",
+    "pack",
     "read_failures",
     "read_snapshots",
     "simulate",
@@ -142,21 +145,56 @@ def _files(paths: Iterable[str | Path], sub: str, suffix: str) -> list[Path]:
     return out
 
 
+def _read(f: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    table = pq.read_table(f, columns=columns)
+    version = (pq.read_schema(f).metadata or {}).get(_META_KEY, b"?").decode()
+    if version != str(SCHEMA_VERSION):
+        raise ValueError(f"{f}: snapshot schema {version}, this tcramp reads {SCHEMA_VERSION}")
+    return table.to_pandas()
+
+
+def _packed(out: Path) -> set[str]:
+    """Names of the materials held in `out/packs`."""
+    return {n for f in _files([out], "packs", ".parquet") for n in _read(f, ["name"]).name.unique()}
+
+
 def read_snapshots(*paths: str | Path) -> pd.DataFrame:
     """All snapshot rows under the given run directories or Parquet files, as one DataFrame
     sorted by (name, T_target). Refuses files of another schema version."""
-    files = _files(paths, "materials", ".parquet")
-    if not files:
+    packs = [_read(f) for f in _files(paths, "packs", ".parquet")]
+    packed = {n for df in packs for n in df.name.unique()}
+    singles = [_read(f) for f in _files(paths, "materials", ".parquet")]
+    frames = packs + [df for df in singles if df.name.iloc[0] not in packed]
+    if not frames:
         raise FileNotFoundError(f"no snapshot files under {', '.join(map(str, paths))}")
-    frames = []
-    for f in files:
-        table = pq.read_table(f)
-        version = (table.schema.metadata or {}).get(_META_KEY, b"?").decode()
-        if version != str(SCHEMA_VERSION):
-            raise ValueError(f"{f}: snapshot schema {version}, this tcramp reads {SCHEMA_VERSION}")
-        frames.append(table.to_pandas())
     df = pd.concat(frames, ignore_index=True)
     return df.sort_values(["name", "T_target"], kind="stable").reset_index(drop=True)
+
+
+def pack(out: str | Path) -> Path | None:
+    """Merge the finished per-material files of run directory `out` into one pack file and
+    remove them; returns the pack's path (None when nothing was left to pack)."""
+    out = Path(out)
+    _drop_packed(out)
+    files = sorted((out / "materials").glob("*.parquet"))
+    if not files:
+        return None
+    df = pd.concat([_read(f) for f in files], ignore_index=True)
+    digest = hashlib.sha1("\n".join(sorted(df.name.unique())).encode()).hexdigest()[:12]
+    (out / "packs").mkdir(exist_ok=True)
+    path = out / "packs" / f"part-{digest}.parquet"
+    _atomic_write(path, _to_parquet(df.sort_values(["name", "T_target"], kind="stable")))
+    for f in files:
+        f.unlink()
+    return path
+
+
+def _drop_packed(out: Path) -> None:
+    """Remove per-material files already held by a pack (left by an interrupted `pack`)."""
+    packed = {_key(n) for n in _packed(out)}
+    for f in (out / "materials").glob("*.parquet"):
+        if f.stem in packed:
+            f.unlink()
 
 
 def read_failures(*paths: str | Path) -> pd.DataFrame:
@@ -232,13 +270,15 @@ def simulate(
     (out / "materials").mkdir(parents=True, exist_ok=True)
     (out / "failures").mkdir(exist_ok=True)
     _manifest(out, config, mlff, weights)
+    _drop_packed(out)
+    packed = _packed(out)
     result = SimulateResult()
     emit = on_event or (lambda *a: None)
     todo = []
     for m in materials:
         done = out / "materials" / f"{_key(m.name)}.parquet"
         fail = out / "failures" / f"{_key(m.name)}.json"
-        if done.exists():
+        if m.name in packed or done.exists():
             result.skipped.append(m.name)
             emit("skipped", m.name, None)
         elif fail.exists():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pymatgen.core import Structure
 
-__all__ = ["Material", "load_3dsc", "load_csv", "load_dataset", "read_structure"]
+__all__ = ["Material", "load_3dsc", "load_csv", "load_dataset", "read_structure", "stratified"]
 
 ARCHIVE = "3dsc_mp.tar.gz"
 
@@ -132,6 +132,39 @@ def load_csv(path: str | Path) -> list[Material]:
                 source=str(src),
             )
         )
+    return out
+
+
+TC_BINS = (0.0, 5.0, 15.0, 40.0, 80.0)
+
+
+def stratified(materials: list[Material], seed: int = 0) -> list[Material]:
+    """The materials reordered so that every prefix is a stratified sample over sc_class x Tc bin
+    (Tc = 0 and the bins of `TC_BINS`).
+
+    Strata get positions in proportion to the square root of their size (small classes are not
+    drowned, large ones still dominate); order inside a stratum is a seeded shuffle.
+    """
+    import bisect
+    import math
+    import random
+
+    strata: dict[tuple, list[Material]] = {}
+    for m in materials:
+        tc_bin = -1 if m.tc <= 0 else bisect.bisect_left(TC_BINS, m.tc)
+        strata.setdefault((m.sc_class, tc_bin), []).append(m)
+    rng = random.Random(seed)
+    queues = {k: rng.sample(v, len(v)) for k, v in sorted(strata.items())}
+    weight = {k: math.sqrt(len(v)) for k, v in queues.items()}
+    taken = dict.fromkeys(queues, 0)
+    out = []
+    while len(out) < len(materials):
+        open_ = [k for k in queues if taken[k] < len(queues[k])]
+        total = sum(weight[k] for k in open_)
+        # the stratum furthest behind its share of the next position
+        k = max(open_, key=lambda k: (weight[k] / total * (len(out) + 1) - taken[k], weight[k]))
+        out.append(queues[k][taken[k]])
+        taken[k] += 1
     return out
 
 

@@ -1,23 +1,45 @@
 """CHGNet backend (default): pretrained 0.3.0 weights ship inside the chgnet wheel, so it runs offline.
 
-Forces come from one autograd pass without `create_graph` and without stress or magmom heads,
-which NVT MD does not need. Latent: CHGNet's `crystal_fea`, the mean over atoms of the final
-message-passing layer's atom features (64-d).
+Forces come from one autograd pass without `create_graph` and without the stress or magmom
+heads, which NVT MD does not need. Graph edges come from a Verlet list (pairs within cutoff +
+`skin`, rebuilt once an atom has moved skin/2): each step takes the pairs inside the atom- and
+bond-graph cutoffs from it exactly, and reuses the last crystal graph when those pair sets are
+unchanged, else rebuilds it with CHGNet's own graph routines. Latent:
+CHGNet's `crystal_fea`, the mean over atoms of the final message-passing layer's atom features
+(64-d).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.metadata import version
 
 import numpy as np
 import torch
 from ase import Atoms
+from chgnet.graph.crystalgraph import TORCH_DTYPE, CrystalGraph
 from pymatgen.core import Structure
 
 from .base import MLFF, Prediction, resolve_device
+
+
+
+@dataclass
+class _Verlet:
+    """A Verlet list (pairs within cutoff + skin of `positions`) and the graph last built on it."""
+
+    positions: np.ndarray
+    center: np.ndarray
+    neighbor: np.ndarray
+    image: np.ndarray
+    shift: np.ndarray  # neighbour image offset in Å
+    graph: object = None
+    atom_mask: np.ndarray | None = None
+    bond_mask: np.ndarray | None = None
 
 
 class CHGNetMLFF(MLFF):
@@ -25,7 +47,7 @@ class CHGNetMLFF(MLFF):
     pooling = "mean of final-layer atom features (crystal_fea)"
     elements = frozenset(range(1, 95))
 
-    def __init__(self, weights: str | None = None, device: str = "auto"):
+    def __init__(self, weights: str | None = None, device: str = "auto", skin: float = 1.0):
         from chgnet.model import CHGNet
 
         self.device = resolve_device(device)
@@ -34,9 +56,62 @@ class CHGNetMLFF(MLFF):
                 model = CHGNet.from_file(weights, use_device=self.device)
             else:
                 model = CHGNet.load(model_name="0.3.0", use_device=self.device)
-        self.model = model.eval()
+        self.model = model.eval().requires_grad_(False)  # forces need position grads only
         self.version = f"chgnet {version('chgnet')} / weights {model.version or weights}"
         self.latent_size = int(model.model_args["atom_fea_dim"])
+        self.skin = skin
+        self._cache: OrderedDict[bytes, _Verlet] = OrderedDict()
+        self.graph_builds = self.graph_reuses = 0
+
+    def _graph(self, atoms: Atoms):
+        """The crystal graph of `atoms`: edges from the Verlet list of its cell, the graph object
+        reused while the edge sets inside both cutoffs are unchanged."""
+        conv = self.model.graph_converter
+        cell, pos = atoms.cell.array, atoms.positions
+        key = atoms.numbers.tobytes() + cell.tobytes()
+        v = self._cache.get(key)
+        if v is None or np.abs(pos - v.positions).max() >= self.skin / 2:
+            s = Structure(cell, atoms.numbers, pos, coords_are_cartesian=True)
+            center, neighbor, image, _ = s.get_neighbor_list(
+                r=conv.atom_graph_cutoff + self.skin, numerical_tol=1e-8
+            )
+            v = self._cache[key] = _Verlet(pos.copy(), center, neighbor, image, image @ cell)
+            while len(self._cache) > 64:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(key)
+        d = np.linalg.norm(pos[v.neighbor] + v.shift - pos[v.center], axis=1)
+        atom_mask, bond_mask = d < conv.atom_graph_cutoff, d < conv.bond_graph_cutoff
+        frac = torch.tensor(np.linalg.solve(cell.T, pos.T).T, dtype=TORCH_DTYPE, device=self.device)
+        if (
+            v.graph is not None
+            and np.array_equal(atom_mask, v.atom_mask)
+            and np.array_equal(bond_mask, v.bond_mask)
+        ):
+            self.graph_reuses += 1
+            return CrystalGraph(**{**vars(v.graph), "atom_frac_coord": frac.requires_grad_(True)})
+        self.graph_builds += 1
+        # CHGNet's CrystalGraphConverter.forward, fed from the Verlet list instead of a new search
+        e = atom_mask
+        g = conv.create_graph(len(atoms), v.center[e], v.neighbor[e], v.image[e], d[e])
+        atom_graph, directed2undirected = g.adjacency_list()
+        bond_graph, undirected2directed = g.line_graph_adjacency_list(cutoff=conv.bond_graph_cutoff)
+        v.atom_mask, v.bond_mask = atom_mask, bond_mask
+        v.graph = CrystalGraph(
+            atomic_number=torch.tensor(atoms.numbers, dtype=torch.int32, device=self.device),
+            atom_frac_coord=frac.requires_grad_(True),
+            atom_graph=torch.tensor(atom_graph, dtype=torch.int32, device=self.device),
+            neighbor_image=torch.tensor(v.image[e], dtype=TORCH_DTYPE, device=self.device),
+            directed2undirected=torch.tensor(directed2undirected, dtype=torch.int32, device=self.device),
+            undirected2directed=torch.tensor(undirected2directed, dtype=torch.int32, device=self.device),
+            bond_graph=torch.tensor(bond_graph, dtype=torch.int32, device=self.device),
+            lattice=torch.tensor(cell, dtype=TORCH_DTYPE, device=self.device, requires_grad=True),
+            graph_id=None,
+            mp_id=None,
+            composition=atoms.get_chemical_formula(),
+            atom_graph_cutoff=conv.atom_graph_cutoff,
+            bond_graph_cutoff=conv.bond_graph_cutoff,
+        )
+        return v.graph
 
     def predict(self, structures: Sequence[Atoms]) -> list[Prediction]:
         from chgnet.model.model import BatchedGraph
@@ -44,12 +119,7 @@ class CHGNetMLFF(MLFF):
         for atoms in structures:
             self.check(atoms)
         m = self.model
-        graphs = [
-            m.graph_converter(
-                Structure(a.cell.array, a.numbers, a.positions, coords_are_cartesian=True)
-            ).to(self.device)
-            for a in structures
-        ]
+        graphs = [self._graph(a) for a in structures]
         batch = BatchedGraph.from_graphs(
             graphs,
             bond_basis_expansion=m.bond_basis_expansion,

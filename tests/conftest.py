@@ -51,3 +51,32 @@ def tiny_config(tmp_path) -> Path:
 @pytest.fixture(autouse=True, scope="session")
 def _env():
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
+
+
+# Small real materials spanning Tc for classifier tests (8-12 atom ordered cells).
+TRAIN = SMALL + [
+    "Al0.02Nb3Sn0.98-MP-mp-1326-synth_doped",
+    "Al0.25V0.75-MP-mp-1387",
+    "Ag1Y1-MP-mp-2474",
+    "Ag1La1Sb2-MP-mp-20271",
+    "Au3Te5-MP-mp-567525-synth_doped",
+    "Bi5Tl3-MP-mp-30469-synth_doped",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_snapshots(bundled, tmp_path_factory):
+    """A real CHGNet snapshot build (tiny ramps) of TRAIN, given as a user CSV dataset of CIF
+    files: (run directory, DataFrame)."""
+    from tcramp.data import load_csv
+    from tcramp.snapshots import read_snapshots, simulate
+
+    root = tmp_path_factory.mktemp("snap")
+    lines = ["name,structure,tc,group,sc_class"]
+    for n in TRAIN:
+        m = bundled[n]
+        m.structure.to(filename=str(root / f"{n}.cif"))
+        lines.append(f"{n},{n}.cif,{m.tc},{m.parent_id},{m.sc_class}")
+    (root / "set.csv").write_text("\n".join(lines) + "\n")
+    simulate(load_csv(root / "set.csv"), root / "run", TINY, workers=0, device="cpu")
+    return root / "run", read_snapshots(root / "run")

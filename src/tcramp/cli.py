@@ -93,6 +93,116 @@ def simulate(
 
 
 @app.command()
+def train(
+    snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories (repeat for shards).")],
+    out: Annotated[Path, typer.Option(help="Model directory to write.")],
+    model: Annotated[str, typer.Option(help="catboost | mlp.")] = "catboost",
+    use_temperature: Annotated[bool, typer.Option(help="Give T_target to the classifier besides the latent.")] = False,
+    folds: Annotated[int, typer.Option(help="Grouped CV folds (the ensemble size).")] = 5,
+    params: Annotated[Optional[str], typer.Option(help="JSON of classifier parameters.")] = None,
+) -> None:
+    """Train a P(SC | latent) ensemble by grouped CV on a snapshot set; writes a model `predict` uses."""
+    _quiet()
+    import json
+
+    from .models import train as train_
+    from .snapshots import read_config, read_snapshots
+
+    df = read_snapshots(*snapshots)
+    tc_model, table = train_(df, model, json.loads(params) if params else None, use_temperature=use_temperature,
+                             folds=folds, config=read_config(*snapshots))
+    tc_model.save(out)
+    table.to_csv(out / "cv_tc.csv", index=False)
+    cv = tc_model.meta["cv"]
+    console.print(
+        f"{tc_model.meta['training_set']['materials']} materials, {len(df)} snapshots: grouped {folds}-fold "
+        f"CV AUC {cv['auc']:.3f}, Tc MAE {cv['tc_mae']:.2f} K (60 %: {cv['tc_mae_tc60']:.2f}, "
+        f"70 %: {cv['tc_mae_tc70']:.2f}) -> {out}"
+    )
+
+
+@app.command()
+def search(
+    snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories.")],
+    storage: Annotated[str, typer.Option(help="Optuna storage (SQLite URL); rerun to continue.")] = "sqlite:///tcramp-search.db",
+    trials: Annotated[int, typer.Option(help="Completed trials wanted in the study.")] = 30,
+    study: Annotated[str, typer.Option(help="Study name.")] = "tcramp",
+    folds: Annotated[int, typer.Option(help="Grouped CV folds per trial.")] = 3,
+    model: Annotated[Optional[list[str]], typer.Option(help="Families to search (repeat): catboost, mlp.")] = None,
+    use_temperature: Annotated[bool, typer.Option(help="Give T_target to the classifier.")] = False,
+) -> None:
+    """Hyper-parameter search (Optuna, SQLite) minimising grouped-CV Tc MAE."""
+    _quiet()
+    from .models import search as search_
+    from .snapshots import read_config, read_snapshots
+
+    st = search_(read_snapshots(*snapshots), storage, trials=trials, study=study, folds=folds,
+                 families=tuple(model or ("catboost", "mlp")), use_temperature=use_temperature,
+                 config=read_config(*snapshots))
+    best = st.best_trial
+    console.print(
+        f"study {study}: {len(st.trials)} trials; best #{best.number} Tc MAE {best.value:.2f} K "
+        f"(AUC {best.user_attrs['auc']:.3f}) {best.user_attrs['params']}"
+    )
+
+
+@app.command()
+def predict(
+    files: Annotated[list[Path], typer.Argument(help="Structure files (CIF, POSCAR, extxyz, ...).")],
+    out: Annotated[Optional[Path], typer.Option(help="Write P(SC|T) plots and predictions.json/.csv here.")] = None,
+    model: Annotated[Optional[Path], typer.Option(help="Model directory (default: the shipped model).")] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
+) -> None:
+    """Predict Tc of crystals: ramp each one, read Tc where P(SC | T) crosses 50/60/70 %."""
+    _quiet()
+    import json
+
+    import pandas as pd
+    from rich.table import Table
+
+    from .models import TcModel
+    from .report import plot_curve
+    from .snapshots import file_key
+    from .tc import predict_tc, shipped_model_dir
+
+    tc_model = TcModel.load(model or shipped_model_dir())
+    if out:
+        (out / "results").mkdir(parents=True, exist_ok=True)
+    results, failed = [], 0
+    with Progress(TextColumn("[bold]predict"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as bar:
+        task = bar.add_task("predict", total=len(files))
+        for f in files:
+            cached = out / "results" / f"{file_key(str(f.resolve()))}.json" if out else None
+            try:
+                if cached and cached.exists():
+                    r = json.loads(cached.read_text())
+                else:
+                    r = predict_tc(f, tc_model, name=f.stem, device=device)
+                    r["file"] = str(f)
+                    if out:
+                        plot_curve(r, out / f"{file_key(f.stem)}.png")
+                        cached.write_text(json.dumps(r))
+                results.append(r)
+            except Exception as exc:
+                failed += 1
+                bar.console.print(f"[red]FAILED[/red] {f}: {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+            bar.advance(task)
+    table = Table("name", "atoms", "Tc@50% (K)", "Tc@60% (K)", "Tc@70% (K)", "interval (K)", "note")
+    for r in results:
+        note = {"never": "never superconducting", "above": f"Tc >= {r['temperatures'][-1]:.0f} K"}.get(r["kind"], "")
+        table.add_row(r["name"], str(r["n_atoms"]), f"{r['tc50']:.1f}", f"{r['tc60']:.1f}", f"{r['tc70']:.1f}",
+                      f"{r['tc_low']:.1f} – {r['tc_high']:.1f}", note)
+    Console(width=140).print(table)
+    if out:
+        cols = ["name", "file", "n_atoms", "tc50", "tc60", "tc70", "tc_low", "tc_high", "kind"]
+        pd.DataFrame(results, columns=cols).to_csv(out / "predictions.csv", index=False)
+        (out / "predictions.json").write_text(json.dumps(results, indent=1))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def pack(
     out: Annotated[Path, typer.Argument(help="Snapshot directory written by `tcramp simulate`.")],
 ) -> None:

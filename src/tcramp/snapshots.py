@@ -8,7 +8,7 @@ On-disk record (schema version 1), directory `OUT/`:
 - `packs/part-{hash}.parquet` — finished materials merged by `pack` (same columns), so a large
   build is a few files; a pack interrupted before its sources are removed is cleaned up later.
 
-Columns: name, parent_id, group, sc_class, synth_doped, tc, T_target, T_measured,
+Columns: name, formula, weight, parent_id, group, sc_class, synth_doped, tc, T_target, T_measured,
 superconducting (T_target < tc), energy_per_atom, volume_per_atom, n_atoms, composition_error,
 step, seed, backend, backend_version, latent_size, ramp_hash, latent_0 .. latent_{d-1} (float32).
 `read_snapshots` reads any number of such directories (e.g. shards of one build) as one table.
@@ -39,10 +39,12 @@ __all__ = [
     "SCHEMA_VERSION",
     "SimulateResult",
     "pack",
+    "read_config",
     "read_failures",
     "read_snapshots",
     "simulate",
     "simulate_material",
+    "ramp_structure",
 ]
 
 SCHEMA_VERSION = 1
@@ -53,7 +55,7 @@ class MaterialError(RuntimeError):
     """A material could not be ramped; the message starts with its name."""
 
 
-def _key(name: str) -> str:
+def file_key(name: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80]
     return f"{safe}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
@@ -64,17 +66,19 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def simulate_material(
-    material: Material,
+def ramp_structure(
+    structure,
+    *,
+    name: str,
+    tc: float = 0.0,
     config: RampConfig = RampConfig(),
     mlff: str = "chgnet",
     weights: str | None = None,
     device: str = "auto",
 ) -> pd.DataFrame:
-    """Build the ordered cell of one material, ramp it and return its snapshot rows.
-
-    Raises `MaterialError` whose message names the material and the reason.
-    """
+    """Order, check and ramp one (pymatgen) structure: one row per temperature with T_target,
+    T_measured, energy/volume per atom, step, n_atoms, composition_error, seed, backend
+    columns and latent_0.. (float32). `tc` > 0 adds the dense points around it."""
     import torch
     from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -82,37 +86,22 @@ def simulate_material(
     from .structures import order
 
     torch.set_num_threads(config.torch_threads)
-    seed = material_seed(config.seed, material.name)
-    try:
-        model = load_mlff(mlff, weights, device)
-        cell = order(
-            material.structure,
-            max_atoms=config.max_atoms,
-            min_atoms=config.min_atoms,
-            tol=config.composition_tol,
-            seed=seed,
-        )
-        atoms = AseAtomsAdaptor.get_atoms(cell.structure)
-        model.check(atoms)
-        records = ramp(atoms, model, temperatures(material.tc, config), config, seed)
-    except Exception as exc:
-        reason = str(exc).removeprefix(f"{material.name}: ")
-        raise MaterialError(f"{material.name}: {type(exc).__name__}: {reason}") from exc
-    df = pd.DataFrame.from_records(records)
+    seed = material_seed(config.seed, name)
+    model = load_mlff(mlff, weights, device)
+    cell = order(
+        structure,
+        max_atoms=config.max_atoms,
+        min_atoms=config.min_atoms,
+        tol=config.composition_tol,
+        seed=seed,
+    )
+    atoms = AseAtomsAdaptor.get_atoms(cell.structure)
+    model.check(atoms)
+    df = pd.DataFrame.from_records(ramp(atoms, model, temperatures(tc, config), config, seed))
     latent = pd.DataFrame(
         list(df.pop("latent")), columns=[f"latent_{i}" for i in range(model.latent_size)]
     ).astype("float32")
-    meta = {
-        "name": material.name,
-        "parent_id": material.parent_id,
-        "group": material.group,
-        "sc_class": material.sc_class,
-        "synth_doped": material.synth_doped,
-        "tc": material.tc,
-    }
-    head = pd.DataFrame({k: [v] * len(df) for k, v in meta.items()})
-    df.insert(0, "superconducting", df["T_target"] < material.tc)
-    tail = pd.DataFrame(
+    info = pd.DataFrame(
         {
             "n_atoms": len(atoms),
             "composition_error": cell.composition_error,
@@ -124,7 +113,41 @@ def simulate_material(
         },
         index=df.index,
     )
-    return pd.concat([head, df, tail, latent], axis=1)
+    return pd.concat([df, info, latent], axis=1)
+
+
+def simulate_material(
+    material: Material,
+    config: RampConfig = RampConfig(),
+    mlff: str = "chgnet",
+    weights: str | None = None,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """Snapshot rows of one material: its ramp (`ramp_structure`) with its identity and labels.
+
+    Raises `MaterialError` whose message names the material and the reason.
+    """
+    try:
+        df = ramp_structure(
+            material.structure, name=material.name, tc=material.tc, config=config,
+            mlff=mlff, weights=weights, device=device,
+        )
+    except Exception as exc:
+        reason = str(exc).removeprefix(f"{material.name}: ")
+        raise MaterialError(f"{material.name}: {type(exc).__name__}: {reason}") from exc
+    meta = {
+        "name": material.name,
+        "formula": material.formula,
+        "weight": material.weight,
+        "parent_id": material.parent_id,
+        "group": material.group,
+        "sc_class": material.sc_class,
+        "synth_doped": material.synth_doped,
+        "tc": material.tc,
+    }
+    head = pd.DataFrame({k: [v] * len(df) for k, v in meta.items()})
+    df.insert(0, "superconducting", df["T_target"] < material.tc)
+    return pd.concat([head, df], axis=1)
 
 
 def _to_parquet(df: pd.DataFrame) -> bytes:
@@ -191,10 +214,22 @@ def pack(out: str | Path) -> Path | None:
 
 def _drop_packed(out: Path) -> None:
     """Remove per-material files already held by a pack (left by an interrupted `pack`)."""
-    packed = {_key(n) for n in _packed(out)}
+    packed = {file_key(n) for n in _packed(out)}
     for f in (out / "materials").glob("*.parquet"):
         if f.stem in packed:
             f.unlink()
+
+
+def read_config(*paths: str | Path) -> RampConfig:
+    """The ramp settings recorded in the `run.json` of each run directory (all must agree)."""
+    found = {}
+    for p in map(Path, paths):
+        for f in ([p / "run.json"] if p.is_dir() else []) + sorted(p.glob("*/run.json") if p.is_dir() else []):
+            if f.exists():
+                found[json.loads(f.read_text())["ramp_hash"]] = json.loads(f.read_text())["ramp"]
+    if len(found) != 1:
+        raise ValueError(f"need one ramp setting under {', '.join(map(str, paths))}, found {len(found)}")
+    return RampConfig(**next(iter(found.values())))
 
 
 def read_failures(*paths: str | Path) -> pd.DataFrame:
@@ -276,8 +311,8 @@ def simulate(
     emit = on_event or (lambda *a: None)
     todo = []
     for m in materials:
-        done = out / "materials" / f"{_key(m.name)}.parquet"
-        fail = out / "failures" / f"{_key(m.name)}.json"
+        done = out / "materials" / f"{file_key(m.name)}.parquet"
+        fail = out / "failures" / f"{file_key(m.name)}.json"
         if m.name in packed or done.exists():
             result.skipped.append(m.name)
             emit("skipped", m.name, None)
@@ -288,7 +323,7 @@ def simulate(
             todo.append(m)
 
     def record(m: Material, df: pd.DataFrame | None, exc: BaseException | None) -> None:
-        key = _key(m.name)
+        key = file_key(m.name)
         if exc is None:
             _atomic_write(out / "materials" / f"{key}.parquet", _to_parquet(df))
             result.finished.append(m.name)
@@ -320,7 +355,7 @@ def simulate(
         )
     with Client(scheduler or cluster) as client:
         futures = {
-            client.submit(simulate_material, m, *args, key=f"ramp-{_key(m.name)}-{config.settings_hash}", pure=False): m
+            client.submit(simulate_material, m, *args, key=f"ramp-{file_key(m.name)}-{config.settings_hash}", pure=False): m
             for m in todo
         }
         for fut in as_completed(futures):

@@ -108,7 +108,8 @@ def load_3dsc() -> list[Material]:
 
 def load_csv(path: str | Path) -> list[Material]:
     """A user dataset: CSV with columns `name,structure,tc` (structure paths relative to the CSV)
-    and optional `group,sc_class`."""
+    and optional `group,sc_class,formula` (rows sharing a group or formula never straddle a
+    train/test split)."""
     path = Path(path)
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
@@ -122,7 +123,7 @@ def load_csv(path: str | Path) -> list[Material]:
         out.append(
             Material(
                 name=r["name"],
-                formula="",
+                formula=r.get("formula") or "",
                 tc=float(r["tc"]),
                 sc_class=r.get("sc_class") or "",
                 parent_id=r.get("group") or r["name"],

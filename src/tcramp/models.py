@@ -1,0 +1,382 @@
+"""Classifiers of the superconducting state, P(SC | latent[, T]), with scikit-learn's contract.
+
+`CatBoostSC` (gradient-boosted trees, the research's first model) and `MLPSC` (a compressing
+PyTorch MLP with high dropout, trained long, keeping the best-validation checkpoint unless
+`keep_best=False`). Both take parameters in `__init__` only, learn in `fit(X, y, groups=None)`
+and answer `predict_proba(X)` with columns (normal, superconducting). Saving uses native,
+pickle-free formats: CatBoost's `.cbm`, and for the MLP a tensor state dict loaded with
+`torch.load(weights_only=True)` plus JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+__all__ = ["CLASSIFIERS", "CatBoostSC", "MLPSC", "TcModel", "load_classifier", "search", "train"]
+
+
+class _Classifier(ClassifierMixin, BaseEstimator):
+    """Shared `predict`: the class of highest probability (classes_ = [False, True])."""
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class CatBoostSC(_Classifier):
+    """CatBoost classifier of T < Tc from snapshot features."""
+
+    def __init__(self, iterations: int = 600, depth: int = 6, learning_rate: float = 0.08,
+                 l2_leaf_reg: float = 3.0, random_seed: int = 0, thread_count: int = -1):
+        self.iterations = iterations
+        self.depth = depth
+        self.learning_rate = learning_rate
+        self.l2_leaf_reg = l2_leaf_reg
+        self.random_seed = random_seed
+        self.thread_count = thread_count
+
+    def fit(self, X, y, groups=None):
+        from catboost import CatBoostClassifier
+
+        self.model_ = CatBoostClassifier(
+            iterations=self.iterations, depth=self.depth, learning_rate=self.learning_rate,
+            l2_leaf_reg=self.l2_leaf_reg, random_seed=self.random_seed,
+            thread_count=self.thread_count, verbose=False, allow_writing_files=False,
+        )
+        self.model_.fit(np.asarray(X, np.float32), np.asarray(y, int))
+        self.classes_ = np.array([False, True])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.model_.predict_proba(np.asarray(X, np.float32))
+
+    def save(self, path: Path) -> None:
+        self.model_.save_model(str(path.with_suffix(".cbm")))
+        path.with_suffix(".json").write_text(json.dumps({"kind": "catboost", "params": self.get_params()}))
+
+    @classmethod
+    def load(cls, path: Path) -> CatBoostSC:
+        from catboost import CatBoostClassifier
+
+        meta = json.loads(path.with_suffix(".json").read_text())
+        est = cls(**meta["params"])
+        est.model_ = CatBoostClassifier()
+        est.model_.load_model(str(path.with_suffix(".cbm")))
+        est.classes_ = np.array([False, True])
+        return est
+
+
+class MLPSC(_Classifier):
+    """Compressing MLP (input → hidden … → 2) with dropout, trained with AdamW on standardised
+    features. A grouped 15 % of the training rows (by `groups` when given) is held out for
+    validation; the lowest-validation-loss weights are kept (`keep_best=True`) or the last ones."""
+
+    def __init__(self, hidden: tuple[int, ...] = (128, 64), dropout: float = 0.5, epochs: int = 300,
+                 learning_rate: float = 1e-3, weight_decay: float = 1e-4, batch_size: int = 256,
+                 keep_best: bool = True, random_seed: int = 0):
+        self.hidden = hidden
+        self.dropout = dropout
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.keep_best = keep_best
+        self.random_seed = random_seed
+
+    def _net(self, n_in: int):
+        import torch
+
+        layers, width = [], n_in
+        for h in self.hidden:
+            layers += [torch.nn.Linear(width, h), torch.nn.SiLU(), torch.nn.Dropout(self.dropout)]
+            width = h
+        layers.append(torch.nn.Linear(width, 2))
+        return torch.nn.Sequential(*layers)
+
+    def fit(self, X, y, groups=None):
+        import torch
+
+        from .splits import grouped_folds
+
+        X, y = np.asarray(X, np.float32), np.asarray(y, int)
+        torch.manual_seed(self.random_seed)
+        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        train, val = grouped_folds(groups, k=7, seed=self.random_seed)[0]
+        self.mean_, self.scale_ = X[train].mean(0), X[train].std(0) + 1e-6
+        xt = torch.tensor((X - self.mean_) / self.scale_)
+        yt = torch.tensor(y)
+        net = self._net(X.shape[1])
+        opt = torch.optim.AdamW(net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        gen = torch.Generator().manual_seed(self.random_seed)
+        best, self.history_ = (np.inf, None), []
+        for epoch in range(self.epochs):
+            net.train()
+            perm = torch.as_tensor(train)[torch.randperm(len(train), generator=gen)]
+            for i in range(0, len(perm), self.batch_size):
+                idx = perm[i:i + self.batch_size]
+                opt.zero_grad()
+                loss_fn(net(xt[idx]), yt[idx]).backward()
+                opt.step()
+            net.eval()
+            with torch.no_grad():
+                v = float(loss_fn(net(xt[val]), yt[val]))
+            self.history_.append(v)
+            if v < best[0]:
+                best = (v, {k: t.clone() for k, t in net.state_dict().items()})
+        if self.keep_best:
+            net.load_state_dict(best[1])
+        self.net_, self.classes_ = net.eval(), np.array([False, True])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        import torch
+
+        x = torch.tensor((np.asarray(X, np.float32) - self.mean_) / self.scale_)
+        with torch.no_grad():
+            return torch.softmax(self.net_(x), dim=1).numpy().astype(float)
+
+    def save(self, path: Path) -> None:
+        import torch
+
+        state = {k: v for k, v in self.net_.state_dict().items()}
+        state["mean_"], state["scale_"] = torch.tensor(self.mean_), torch.tensor(self.scale_)
+        torch.save(state, path.with_suffix(".pt"))
+        params = {**self.get_params(), "hidden": list(self.hidden)}
+        path.with_suffix(".json").write_text(json.dumps({"kind": "mlp", "params": params}))
+
+    @classmethod
+    def load(cls, path: Path) -> MLPSC:
+        import torch
+
+        meta = json.loads(path.with_suffix(".json").read_text())
+        est = cls(**{**meta["params"], "hidden": tuple(meta["params"]["hidden"])})
+        state = torch.load(path.with_suffix(".pt"), weights_only=True)
+        est.mean_, est.scale_ = state.pop("mean_").numpy(), state.pop("scale_").numpy()
+        est.net_ = est._net(len(est.mean_))
+        est.net_.load_state_dict(state)
+        est.net_.eval()
+        est.classes_ = np.array([False, True])
+        return est
+
+
+CLASSIFIERS = {"catboost": CatBoostSC, "mlp": MLPSC}
+
+
+def load_classifier(path: Path):
+    """A saved classifier (`path` without suffix), by the kind recorded beside it."""
+    kind = json.loads(Path(path).with_suffix(".json").read_text())["kind"]
+    return CLASSIFIERS[kind].load(Path(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# A trained Tc model: an ensemble of grouped-CV fold classifiers plus what it was trained on.
+
+MODEL_FILE = "model.json"
+
+
+def feature_columns(df, use_temperature: bool) -> list[str]:
+    """The classifier's inputs: the latent columns, and `T_target` when asked for."""
+    cols = sorted((c for c in df.columns if re.fullmatch(r"latent_\d+", c)), key=lambda c: int(c[7:]))
+    return cols + (["T_target"] if use_temperature else [])
+
+
+def base_grid(df, config) -> np.ndarray:
+    """Mask of rows on the Tc-independent base grid (what `predict` samples), dropping the dense
+    points a training ramp adds around the known Tc."""
+    from .ramp import temperatures
+
+    grid = np.array(temperatures(0.0, config))
+    return np.isclose(df["T_target"].to_numpy()[:, None], grid[None, :], atol=1e-6).any(axis=1)
+
+
+def curve_tc(df, proba: np.ndarray, config, thresholds=None):
+    """Per material: true Tc and Tc from its base-grid P(SC) curve at each threshold.
+
+    `proba` is (n_members, n_rows) or (n_rows,)."""
+    import pandas as pd
+
+    from .tc import THRESHOLDS, tc_summary
+
+    thresholds = thresholds or THRESHOLDS
+    proba = np.atleast_2d(proba)
+    keep = base_grid(df, config)
+    rows = []
+    for name, idx in df[keep].groupby("name", sort=True).indices.items():
+        sub = df[keep].iloc[idx]
+        pos = np.flatnonzero(keep)[idx]
+        rec = tc_summary(sub["T_target"].to_numpy(), proba[:, pos], thresholds)
+        rows.append({"name": name, "tc_true": float(sub["tc"].iloc[0]), **rec})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class TcModel:
+    """Fold classifiers of one grouped CV (the ensemble `predict` averages) and their metadata:
+    backend, latent size, schema version, ramp settings, training-set hash and CV metrics."""
+
+    members: list
+    meta: dict
+
+    @property
+    def features(self) -> list[str]:
+        return self.meta["features"]
+
+    def proba(self, df) -> np.ndarray:
+        """P(SC) per member and row: (n_members, n_rows). Refuses other latents."""
+        self.check(df)
+        X = df[self.features].to_numpy(np.float32)
+        return np.stack([m.predict_proba(X)[:, 1] for m in self.members])
+
+    def check(self, df) -> None:
+        want = (self.meta["backend"], self.meta["latent_size"])
+        have = set(zip(df["backend"], df["latent_size"]))
+        if have != {want}:
+            raise ValueError(
+                f"model trained on {want[0]} latents of size {want[1]}; snapshots hold "
+                + ", ".join(f"{b} size {d}" for b, d in sorted(have))
+            )
+
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for i, m in enumerate(self.members):
+            m.save(directory / f"fold-{i}")
+        (directory / MODEL_FILE).write_text(json.dumps(self.meta, indent=1))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TcModel:
+        """Load and validate a model directory (native formats only, no pickle)."""
+        directory = Path(directory)
+        path = directory / MODEL_FILE
+        if not path.exists():
+            raise FileNotFoundError(f"{directory}: not a tcramp model (no {MODEL_FILE})")
+        meta = json.loads(path.read_text())
+        from .snapshots import SCHEMA_VERSION
+
+        missing = {"backend", "latent_size", "features", "n_members", "ramp", "schema_version"} - set(meta)
+        if missing:
+            raise ValueError(f"{path}: metadata lacks {sorted(missing)}")
+        if meta["schema_version"] != SCHEMA_VERSION:
+            raise ValueError(f"{path}: snapshot schema {meta['schema_version']}, this tcramp reads {SCHEMA_VERSION}")
+        members = [load_classifier(directory / f"fold-{i}") for i in range(meta["n_members"])]
+        return cls(members, meta)
+
+
+def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_temperature: bool = False,
+          folds: int = 5, seed: int = 0, config=None):
+    """Grouped k-fold training on a snapshot table.
+
+    Returns the model (its fold classifiers form the ensemble) and the out-of-fold Tc table
+    (per material: true Tc, Tc at each threshold, interval) whose errors are the CV metrics.
+    `config` is the build's `RampConfig` (read from its run.json when omitted by the CLI).
+    """
+    import hashlib
+
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    from .snapshots import SCHEMA_VERSION
+    from .splits import grouped_folds, leakage_groups
+
+    df = snapshots.reset_index(drop=True)
+    if df["ramp_hash"].nunique() != 1 or df["backend"].nunique() != 1:
+        raise ValueError("snapshots mix ramp settings or backends; train on one build")
+    cols = feature_columns(df, use_temperature)
+    X, y = df[cols].to_numpy(np.float32), df["superconducting"].to_numpy(bool)
+    groups = leakage_groups(df)
+    members, oof = [], np.full(len(df), np.nan)
+    for train_idx, test_idx in grouped_folds(groups, folds, seed):
+        est = CLASSIFIERS[kind](**(params or {}))
+        est.fit(X[train_idx], y[train_idx], groups=groups[train_idx])
+        oof[test_idx] = est.predict_proba(X[test_idx])[:, 1]
+        members.append(est)
+    table = curve_tc(df, oof, config)
+    err = (table["tc50"] - table["tc_true"]).abs()
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(df[["name", "T_target", *cols]], index=False).to_numpy().tobytes()
+    ).hexdigest()[:16]
+    meta = {
+        "kind": kind,
+        "params": members[0].get_params() if members else {},
+        "use_temperature": use_temperature,
+        "features": cols,
+        "n_members": len(members),
+        "backend": str(df["backend"].iloc[0]),
+        "backend_version": str(df["backend_version"].iloc[0]),
+        "latent_size": int(df["latent_size"].iloc[0]),
+        "schema_version": SCHEMA_VERSION,
+        "ramp_hash": str(df["ramp_hash"].iloc[0]),
+        "ramp": {k: v for k, v in asdict(config).items() if k != "torch_threads"},
+        "training_set": {
+            "hash": digest,
+            "materials": int(df["name"].nunique()),
+            "snapshots": len(df),
+            "classes": df.groupby("sc_class")["name"].nunique().to_dict(),
+        },
+        "cv": {
+            "folds": folds,
+            "seed": seed,
+            "auc": float(roc_auc_score(y, oof)) if len(set(y)) == 2 else None,
+            "tc_mae": float(err.mean()),
+            "tc_rmse": float(np.sqrt((err**2).mean())),
+            **{f"tc_mae_{t}": float((table[t] - table["tc_true"]).abs().mean()) for t in ("tc60", "tc70")},
+        },
+    }
+    return TcModel(members, meta), table
+
+
+HIDDEN = {"64-32": (64, 32), "128-64": (128, 64), "256-128-64": (256, 128, 64), "128": (128,)}
+
+
+def _suggest(trial, families) -> tuple[str, dict]:
+    kind = trial.suggest_categorical("model", list(families))
+    if kind == "catboost":
+        return kind, {
+            "depth": trial.suggest_int("depth", 3, 8),
+            "iterations": trial.suggest_int("iterations", 100, 1500, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+            "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 1.0, 30.0, log=True),
+        }
+    return kind, {
+        "hidden": HIDDEN[trial.suggest_categorical("hidden", list(HIDDEN))],
+        "dropout": trial.suggest_float("dropout", 0.2, 0.7),
+        "epochs": trial.suggest_int("epochs", 50, 600, log=True),
+        "learning_rate": trial.suggest_float("mlp_learning_rate", 1e-4, 3e-3, log=True),
+        "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
+    }
+
+
+def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", folds: int = 3,
+           families=("catboost", "mlp"), use_temperature: bool = False, config=None, seed: int = 0):
+    """Optuna search over both classifier families minimising grouped-CV Tc MAE (AUC recorded
+    per trial). The study lives in `storage` (an SQLite URL): a rerun continues it, marking
+    trials of a killed run as failed, until `trials` trials have completed."""
+    import optuna
+    from optuna.storages import RDBStorage
+    from optuna.trial import TrialState
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    store = RDBStorage(storage, heartbeat_interval=5, grace_period=10)
+    st = optuna.create_study(study_name=study, storage=store, load_if_exists=True, direction="minimize",
+                             sampler=optuna.samplers.TPESampler(seed=seed))
+
+    def objective(trial):
+        kind, params = _suggest(trial, families)
+        model, _ = train(snapshots, kind, params, use_temperature=use_temperature, folds=folds,
+                         seed=seed, config=config)
+        trial.set_user_attr("auc", model.meta["cv"]["auc"])
+        trial.set_user_attr("params", model.meta["params"])
+        return model.meta["cv"]["tc_mae"]
+
+    optuna.storages.fail_stale_trials(st)
+    done = len(st.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    if trials > done:
+        st.optimize(objective, n_trials=trials - done)
+    return st

@@ -1,0 +1,134 @@
+"""Classifiers, the trained Tc model and its files, on a real (tiny) CHGNet snapshot build."""
+
+import json
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from conftest import CLI, TINY, TRAIN
+from tcramp.models import CatBoostSC, MLPSC, TcModel, feature_columns, train
+
+
+def _xy(df):
+    X = df[feature_columns(df, False)].to_numpy(np.float32)
+    return X, df.superconducting.to_numpy()
+
+
+@pytest.mark.parametrize("est", [CatBoostSC(iterations=40, depth=3), MLPSC(hidden=(16, 8), epochs=15)])
+def test_sklearn_contract_and_native_save(est, tiny_snapshots, tmp_path):
+    _, df = tiny_snapshots
+    X, y = _xy(df)
+    assert clone(est).get_params() == est.get_params() and not hasattr(est, "classes_")
+    fitted = clone(est).fit(X, y)
+    p = fitted.predict_proba(X)
+    assert p.shape == (len(X), 2) and np.allclose(p.sum(1), 1, atol=1e-5)
+    assert (fitted.predict(X) == fitted.classes_[p.argmax(1)]).all()
+    fitted.save(tmp_path / "m")
+    again = type(est).load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_proba(X), p, atol=1e-6)
+
+
+def test_mlp_keeps_best_validation_or_last(tiny_snapshots):
+    _, df = tiny_snapshots
+    X, y = _xy(df)
+    best = MLPSC(hidden=(16,), epochs=25, keep_best=True).fit(X, y)
+    last = MLPSC(hidden=(16,), epochs=25, keep_best=False).fit(X, y)
+    assert len(best.history_) == 25
+    assert not np.allclose(best.predict_proba(X), last.predict_proba(X)) or np.argmin(best.history_) == 24
+
+
+def test_train_save_load_and_refuse_other_latents(tiny_snapshots, tmp_path):
+    run, df = tiny_snapshots
+    model, table = train(df, "catboost", {"iterations": 40, "depth": 3}, folds=3, config=TINY)
+    assert model.meta["n_members"] == 3 and model.meta["latent_size"] == 64
+    assert model.meta["training_set"]["materials"] == len(TRAIN)
+    assert set(table.name) == set(TRAIN) and np.isfinite(model.meta["cv"]["tc_mae"])
+    model.save(tmp_path / "model")
+    loaded = TcModel.load(tmp_path / "model")
+    np.testing.assert_allclose(loaded.proba(df), model.proba(df))
+    other = df.assign(latent_size=256, backend="orb-d3-v2")
+    with pytest.raises(ValueError, match="trained on chgnet latents of size 64"):
+        loaded.proba(other)
+    with_t, _ = train(df, "catboost", {"iterations": 20, "depth": 2}, folds=3, use_temperature=True, config=TINY)
+    assert with_t.features[-1] == "T_target"
+
+
+def test_model_files_are_validated(tiny_snapshots, tmp_path):
+    _, df = tiny_snapshots
+    model, _ = train(df, "mlp", {"hidden": [8], "epochs": 5}, folds=2, config=TINY)
+    d = model.save(tmp_path / "m")
+    assert sorted(p.name for p in d.iterdir()) == ["fold-0.json", "fold-0.pt", "fold-1.json", "fold-1.pt", "model.json"]
+    meta = json.loads((d / "model.json").read_text())
+    (d / "model.json").write_text(json.dumps({**meta, "schema_version": 99}))
+    with pytest.raises(ValueError, match="schema 99"):
+        TcModel.load(d)
+    with pytest.raises(FileNotFoundError, match="not a tcramp model"):
+        TcModel.load(tmp_path)
+
+
+def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tmp_path):
+    run, _ = tiny_snapshots
+    model_dir = tmp_path / "model"
+    r = subprocess.run([*CLI, "train", "--snapshots", str(run), "--out", str(model_dir), "--folds", "3",
+                        "--params", '{"iterations": 40, "depth": 3}'], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "Tc MAE" in r.stderr and (model_dir / "model.json").exists() and (model_dir / "cv_tc.csv").exists()
+    cif = tmp_path / "AlGaV3.cif"
+    small[0].structure.to(filename=str(cif))
+    (tmp_path / "bad.cif").write_text("garbage\n")
+    out = tmp_path / "pred"
+    r = subprocess.run([*CLI, "predict", str(cif), str(tmp_path / "bad.cif"), "--model", str(model_dir),
+                        "--out", str(out), "--device", "cpu"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "FAILED" in r.stderr and "bad.cif" in r.stderr
+    assert "AlGaV3" in r.stdout and "Tc@50%" in r.stdout
+    pred = pd.read_csv(out / "predictions.csv")
+    assert list(pred.name) == ["AlGaV3"] and np.isfinite(pred.tc50).all()
+    assert (pred.tc_low <= pred.tc50).all() and (pred.tc50 <= pred.tc_high).all()
+    png = next(out.glob("*.png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # resumable: a second run reuses the stored result
+    r2 = subprocess.run([*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out)],
+                        capture_output=True, text=True, timeout=300)
+    assert r2.returncode == 0 and pd.read_csv(out / "predictions.csv").tc50.iloc[0] == pred.tc50.iloc[0]
+
+
+def test_search_resumes_the_same_sqlite_study_after_a_kill(tiny_snapshots, tmp_path):
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    run, _ = tiny_snapshots
+    db = tmp_path / "s.db"
+    cmd = [*CLI, "search", "--snapshots", str(run), "--storage", f"sqlite:///{db}", "--folds", "2",
+           "--model", "catboost"]
+    proc = subprocess.Popen([*cmd, "--trials", "50"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+    def complete() -> int:
+        if not db.exists():
+            return 0
+        with sqlite3.connect(db) as c:
+            try:
+                return c.execute("select count(*) from trials where state='COMPLETE'").fetchone()[0]
+            except sqlite3.OperationalError:
+                return 0
+
+    deadline = time.time() + 240
+    while complete() < 2:
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = complete()
+    time.sleep(11)  # past the heartbeat grace period: the killed trial is stale
+    r = subprocess.run([*cmd, "--trials", str(before + 1)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(db) as c:
+        assert c.execute("select count(*) from studies").fetchone()[0] == 1
+        assert c.execute("select count(*) from trials where state='COMPLETE'").fetchone()[0] == before + 1
+        assert c.execute("select count(*) from trials where state='RUNNING'").fetchone()[0] == 0
+    assert "best #" in r.stderr

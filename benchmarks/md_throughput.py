@@ -10,7 +10,7 @@ atom-steps per second for
   b. a plain per-structure ASE Langevin loop with CHGNet's ASE calculator: one process, torch's
      default threads (what a user would write);
   c. tcramp's engine (`simulate_material`, as each Dask worker runs it): N single-threaded
-     processes;
+     processes; and once more through `tcramp.simulate`'s local Dask cluster;
 then `ratio_vs_ase=` (c/b) and `ratio_vs_model=` (c/a, graph excluded), how well the measured
 temperature tracks the target and whether the potential energy keeps up with it, wall time per material for the default ramp, and the projected
 hours for all 3DSC_MP materials the default atom cap covers. The projection times (c) on K
@@ -199,6 +199,20 @@ def main() -> None:
     eng = [r[k] for r in res_named for k in NAMES]
     rate_c = sum(r["atoms"] * r["steps"] for r in eng) / wall
     tracking = float(np.mean([x for r in eng for x in r["tracking"]]))
+
+    # (c) again through tcramp.simulate's local Dask cluster: each material once per worker
+    import dataclasses
+    import tempfile
+
+    from tcramp.snapshots import read_snapshots, simulate
+
+    copies = [dataclasses.replace(m, name=f"{m.name}#{k}") for k in range(n) for m in _materials(NAMES)]
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        simulate(copies, tmp, workers=n, device="cpu")
+        wall_dask = time.perf_counter() - t  # includes starting the cluster
+        d = read_snapshots(tmp).groupby("name").agg(atoms=("n_atoms", "first"), steps=("step", "max"))
+    rate_dask = float((d.atoms * d.steps).sum() / wall_dask)
     heat = float(np.mean([r["heat"] for r in eng]))
 
     # projection: a random sample of covered materials ramped by the engine, then a per-step fit
@@ -234,6 +248,7 @@ def main() -> None:
         f"a_model_atom_steps_per_s={rate_a:.0f} (graph excluded), {rate_a_graph:.0f} (graph included)",
         f"b_plain_ase_atom_steps_per_s={rate_b:.0f}",
         f"c_tcramp_atom_steps_per_s={rate_c:.0f}",
+        f"c_via_dask_atom_steps_per_s={rate_dask:.0f} (tcramp.simulate, local cluster start-up included)",
         f"ratio_vs_ase={rate_c / rate_b:.2f}",
         f"ratio_vs_model={rate_c / rate_a:.2f}",
         f"ratio_vs_model_with_graph={rate_c / rate_a_graph:.2f}",

@@ -26,6 +26,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +67,26 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+@cache
+def _heap_allocation() -> None:
+    """Keep tensor buffers on the heap in Dask worker processes.
+
+    Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536; setting that variable turns
+    off glibc's dynamic mmap threshold, so every buffer over 128 KiB (most of CHGNet's edge
+    tensors) is mmapped and page-faulted afresh, which halves MD speed. Raising the mmap and trim
+    thresholds restores heap reuse. No-op where glibc is absent.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
 def ramp_structure(
     structure,
     *,
@@ -85,6 +106,7 @@ def ramp_structure(
     from .mlff import load_mlff
     from .structures import order
 
+    _heap_allocation()
     torch.set_num_threads(config.torch_threads)
     seed = material_seed(config.seed, name)
     model = load_mlff(mlff, weights, device)

@@ -72,11 +72,11 @@ def tiny_snapshots(bundled, tmp_path_factory):
     from tcramp.snapshots import read_snapshots, simulate
 
     root = tmp_path_factory.mktemp("snap")
-    lines = ["name,structure,tc,group,sc_class"]
+    lines = ["name,structure,tc,group,sc_class,formula"]
     for n in TRAIN:
         m = bundled[n]
         m.structure.to(filename=str(root / f"{n}.cif"))
-        lines.append(f"{n},{n}.cif,{m.tc},{m.parent_id},{m.sc_class}")
+        lines.append(f"{n},{n}.cif,{m.tc},{m.parent_id},{m.sc_class},{m.formula}")
     (root / "set.csv").write_text("\n".join(lines) + "\n")
     simulate(load_csv(root / "set.csv"), root / "run", TINY, workers=0, device="cpu")
     return root / "run", read_snapshots(root / "run")

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Superconducting Tc from MLFF temperature ramps.")
 console = Console(stderr=True)
+DEFAULT_SNAPSHOTS = Path(__file__).resolve().parents[2] / "data" / "snapshots" / "chgnet"
 
 
 @app.callback()
@@ -200,6 +201,32 @@ def predict(
         (out / "predictions.json").write_text(json.dumps(results, indent=1))
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    out: Annotated[Path, typer.Option(help="Directory for metrics.json, predictions.csv, plots, summary.md.")],
+    snapshots: Annotated[Optional[list[Path]], typer.Option(help="Snapshot directories (default: the repo's build).")] = None,
+    folds: Annotated[int, typer.Option(help="Grouped CV folds.")] = 5,
+    extrapolation: Annotated[float, typer.Option(help="Train on Tc below this quantile, test above (0: skip).")] = 0.9,
+    leave_class_out: Annotated[bool, typer.Option(help="Leave each sc_class out in turn.")] = True,
+    leave_element_out: Annotated[Optional[list[str]], typer.Option(help="Elements to leave out (repeat).")] = None,
+    use_temperature: Annotated[bool, typer.Option(help="Give T_target to the ramp classifiers.")] = False,
+    readme: Annotated[Optional[Path], typer.Option(help="Regenerate this README's results table.")] = None,
+) -> None:
+    """Compare the ramp classifiers with composition baselines on the same leakage-free splits."""
+    _quiet()
+    from . import evaluate as ev
+    from .snapshots import read_config, read_snapshots
+
+    dirs = snapshots or [DEFAULT_SNAPSHOTS]
+    cfg = ev.EvalConfig(folds=folds, extrapolation_quantile=extrapolation or None, leave_class_out=leave_class_out,
+                        leave_elements_out=tuple(leave_element_out or ("As", "Cu", "Fe")),
+                        use_temperature=use_temperature)
+    result = ev.evaluate(read_snapshots(*dirs), out, cfg, config=read_config(*dirs), log=console.print)
+    if readme:
+        ev.write_readme_table(readme, result)
+    Console(width=140).print((out / "summary.md").read_text())
 
 
 @app.command()

@@ -1,0 +1,66 @@
+"""The evaluation run on a real (tiny) snapshot build: same folds for all methods, files, table."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import TINY
+from tcramp.evaluate import BEGIN, END, METHODS, EvalConfig, evaluate, materials_table, results_table, write_readme_table
+from tcramp.splits import grouped_folds
+
+
+@pytest.fixture(scope="module")
+def evaluated(tiny_snapshots, tmp_path_factory):
+    _, df = tiny_snapshots
+    out = tmp_path_factory.mktemp("eval")
+    cfg = EvalConfig(folds=3, catboost={"iterations": 30, "depth": 3}, mlp={"hidden": (16,), "epochs": 5},
+                     extrapolation_quantile=0.8, leave_class_out=True, leave_elements_out=("Al",),
+                     curves=("Al0.5Ga0.5V3-MP-mp-1228807",), worst=5)
+    return out, evaluate(df, out, cfg, config=TINY, log=lambda *a: None), df
+
+
+def test_every_method_scored_on_the_same_materials(evaluated):
+    out, result, df = evaluated
+    overall = result["cv"]["overall"]
+    assert set(overall) == set(METHODS)
+    assert len({v["n"] for v in overall.values()}) == 1 and overall["mean"]["n"] == df.name.nunique()
+    for v in overall.values():
+        assert np.isfinite(v["mae"]) and np.isfinite(v["rmse"])
+    assert "ratio_ramp_vs_magpie_rf" in result and result["classifier"]["ramp-catboost"]["auc"] > 0
+    on_disk = json.loads((out / "metrics.json").read_text())
+    assert on_disk["cv"]["overall"] == overall
+    pred = pd.read_csv(out / "predictions.csv", index_col=0)
+    assert set(pred.index) == set(df.name) and set(METHODS) <= set(pred.columns)
+
+
+def test_experiments_plots_and_summary(evaluated):
+    out, result, _ = evaluated
+    assert any(k.startswith("extrapolation") for k in result["experiments"])
+    assert any(k.startswith("leave element out: Al") for k in result["experiments"])
+    for f in ("parity.png", "reliability.png", "summary.md"):
+        assert (out / f).stat().st_size > 0
+    assert list(out.glob("curve-Al0.5Ga0.5V3*.png"))
+    assert result["high_error"]["worst"] and "Highest errors" in (out / "summary.md").read_text()
+
+
+def test_readme_table_is_regenerated_from_metrics(evaluated, tmp_path):
+    out, result, _ = evaluated
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{BEGIN}\nstale\n{END}\nrest\n")
+    write_readme_table(readme, json.loads((out / "metrics.json").read_text()))
+    text = readme.read_text()
+    assert results_table(result) in text and "stale" not in text and text.endswith("rest\n")
+
+
+def test_real_split_never_shares_material_formula_or_parent(bundled):
+    """On the bundled set's real metadata: no fold's train and test share any key."""
+    rows = pd.DataFrame([{"name": m.name, "formula": m.formula, "parent_id": m.parent_id, "group": m.group,
+                          "tc": m.tc, "sc_class": m.sc_class, "synth_doped": m.synth_doped} for m in bundled.values()])
+    from tcramp.splits import leakage_groups
+
+    g = leakage_groups(rows)
+    for train, test in grouped_folds(g, 5, seed=0):
+        for key in ("name", "formula", "parent_id"):
+            assert not set(rows[key].iloc[train]) & set(rows[key].iloc[test])

@@ -240,5 +240,37 @@ def pack(
     console.print(f"packed into {path}" if path else "nothing to pack")
 
 
+@app.command()
+def explain(
+    model: Annotated[Path, typer.Option(help="Model directory (from `tcramp train`, CatBoost).")],
+    snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories (repeat for shards).")],
+    out: Annotated[Path, typer.Option(help="Directory for the plots and tables.")],
+    material: Annotated[Optional[list[str]], typer.Option(help="Material for SHAP along its ramp (repeat; default: a low-Tc Chevrel and a high-Tc cuprate).")] = None,
+    structure: Annotated[Optional[Path], typer.Option(help="Structure for the lattice-scaling probe (default: the YBa2Cu3O7 example).")] = None,
+    max_rows: Annotated[int, typer.Option(help="Snapshots sampled for the SHAP summary.")] = 3000,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda (lattice probe).")] = "auto",
+) -> None:
+    """Interpret a model: importances, SHAP, SHAP along ramps, latents vs Magpie and Tc, latent maps, lattice probe."""
+    _quiet()
+    from .explain import explain as explain_
+    from .snapshots import read_snapshots
+
+    files = explain_(model, read_snapshots(*snapshots), out, materials=material, structure=structure,
+                     max_rows=max_rows, device=device, log=console.print)
+    console.print(f"{len(files)} files -> {out}")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="Directory for index.html and the files it shows.")],
+    evaluation: Annotated[Optional[Path], typer.Option(help="Directory written by `tcramp evaluate`.")] = None,
+    explain: Annotated[Optional[Path], typer.Option(help="Directory written by `tcramp explain`.")] = None,
+) -> None:
+    """Write a static HTML report (opens from disk, no network) of an evaluation and an explain run."""
+    from .report import build_report
+
+    console.print(f"report -> {build_report(out, evaluation, explain)}")
+
+
 if __name__ == "__main__":
     app()

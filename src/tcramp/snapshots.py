@@ -1,7 +1,7 @@
 """The snapshot dataset: one Parquet file per finished material, plus the run that builds it.
 
 On-disk record (schema version 1), directory `OUT/`:
-- `run.json` — backend, its version and latent size, ramp settings and their hash.
+- `run.json` — the MLFF name and weights, the ramp settings and their hash.
 - `materials/{key}.parquet` — one row per sampled temperature of one material, written to a
   temporary file and renamed, so a killed run leaves whole files or none.
 - `failures/{key}.json` — `{"name", "reason"}` for a material that could not be ramped.
@@ -39,6 +39,7 @@ from .ramp import RampConfig, material_seed, ramp, temperatures
 __all__ = [
     "SCHEMA_VERSION",
     "SimulateResult",
+    "file_key",
     "pack",
     "read_config",
     "read_failures",
@@ -57,6 +58,7 @@ class MaterialError(RuntimeError):
 
 
 def file_key(name: str) -> str:
+    """File-name stem for a material: a readable prefix plus a hash (names hold any character)."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80]
     return f"{safe}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
@@ -246,9 +248,10 @@ def read_config(*paths: str | Path) -> RampConfig:
     """The ramp settings recorded in the `run.json` of each run directory (all must agree)."""
     found = {}
     for p in map(Path, paths):
-        for f in ([p / "run.json"] if p.is_dir() else []) + sorted(p.glob("*/run.json") if p.is_dir() else []):
-            if f.exists():
-                found[json.loads(f.read_text())["ramp_hash"]] = json.loads(f.read_text())["ramp"]
+        manifest = p / "run.json"
+        if manifest.exists():
+            run = json.loads(manifest.read_text())
+            found[run["ramp_hash"]] = run["ramp"]
     if len(found) != 1:
         raise ValueError(f"need one ramp setting under {', '.join(map(str, paths))}, found {len(found)}")
     return RampConfig(**next(iter(found.values())))

@@ -1,0 +1,424 @@
+"""Interpretation of a trained Tc model: which latent features drive P(SC), how, and what they mean.
+
+Each study is one function that writes its plots and tables into `out`; `explain` runs them all.
+- `importance`: CatBoost PredictionValuesChange per feature, mean over the CatBoost fold members.
+- `shap_summary`: SHAP values (TreeExplainer, log-odds of P(SC), mean over the members) of a
+  subsample of snapshots: beeswarm and the direction in which each feature moves P(SC).
+- `shap_ramp`: SHAP and values of the top features at every temperature of one material's ramp.
+- `latent_vs_magpie`: Spearman correlations between ground-state latents and Magpie features.
+- `feature_vs_tc`: the top features' ground-state values against Tc.
+- `latent_maps`: PCA and UMAP of the ground-state latents, coloured by Tc and by class.
+- `lattice_probe`: latents of one static structure under isotropic lattice scaling.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .models import CatBoostSC, TcModel
+
+__all__ = [
+    "EXAMPLE",
+    "RAMP_MATERIALS",
+    "SCALES",
+    "explain",
+    "feature_vs_tc",
+    "importance",
+    "lattice_probe",
+    "latent_maps",
+    "latent_vs_magpie",
+    "magpie_labels",
+    "ramp_materials",
+    "shap_ramp",
+    "shap_summary",
+    "shap_values",
+    "short_name",
+    "spearman",
+]
+
+# A low-Tc Chevrel phase and a high-Tc cuprate of the bundled set: the default SHAP ramps.
+RAMP_MATERIALS = (
+    "Mo6Pb0.1Se8Yb0.9-MP-mp-1103921-synth_doped",
+    "Ba2Ca2Cu3Hg0.85Re0.15O8-MP-mp-22601-synth_doped",
+)
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "YBa2Cu3O7.cif"
+SCALES = tuple(np.round(np.linspace(0.94, 1.06, 9), 3))
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path)
+    _plt().close(fig)
+    return path
+
+
+def _boosters(model: TcModel) -> list:
+    """The CatBoost classifiers of the model's fold members (importances and SHAP need trees)."""
+    found = [m.model_ for m in model.members if isinstance(m, CatBoostSC)]
+    if not found:
+        raise ValueError("the model has no CatBoost members; importances and SHAP need a catboost model")
+    return found
+
+
+def _latents(features) -> list[str]:
+    return [f for f in features if f.startswith("latent_")]
+
+
+def short_name(name: str) -> str:
+    """A material's formula part, safe in a file name (`Mo6Pb0.1Se8Yb0.9-MP-...` -> `Mo6Pb0.1Se8Yb0.9`)."""
+    return re.sub(r"[^A-Za-z0-9._]+", "_", name.split("-")[0])[:60]
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman correlation of every column of `a` with every column of `b` (rows are samples);
+    NaN where a column is constant."""
+    from scipy.stats import rankdata
+
+    def unit(x):
+        r = rankdata(np.asarray(x, float), axis=0)
+        r -= r.mean(axis=0)
+        norm = np.sqrt((r**2).sum(axis=0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return r / np.where(norm > 0, norm, np.nan)
+
+    return unit(a).T @ unit(b)
+
+
+def importance(model: TcModel, out: Path, top: int = 20) -> pd.DataFrame:
+    """Write `importance.csv` (feature, importance: CatBoost PredictionValuesChange, mean over the
+    CatBoost members, sorted) and a bar plot of the `top` features, `importance.png`."""
+    imp = np.mean([b.get_feature_importance(type="PredictionValuesChange") for b in _boosters(model)], axis=0)
+    table = pd.DataFrame({"feature": model.features, "importance": imp})
+    table = table.sort_values("importance", ascending=False, ignore_index=True)
+    table.to_csv(out / "importance.csv", index=False)
+    head = table.head(top)[::-1]
+    fig, ax = _plt().subplots(figsize=(6, 0.22 * len(head) + 1.2), dpi=110)
+    ax.barh(head["feature"], head["importance"], color="tab:blue")
+    ax.set(xlabel="PredictionValuesChange (mean over folds)", title=f"Top {len(head)} features")
+    ax.tick_params(axis="y", labelsize=8)
+    _save(fig, out / "importance.png")
+    return table
+
+
+def shap_values(model: TcModel, X: np.ndarray) -> np.ndarray:
+    """SHAP values (rows, features) of the log-odds of P(SC), mean over the CatBoost members."""
+    import shap
+
+    return np.mean([shap.TreeExplainer(b).shap_values(np.asarray(X, np.float32)) for b in _boosters(model)], axis=0)
+
+
+def shap_summary(model: TcModel, snapshots: pd.DataFrame, out: Path, max_rows: int = 3000, seed: int = 0,
+                 top: int = 20) -> pd.DataFrame:
+    """SHAP of at most `max_rows` random snapshots: `shap_beeswarm.png` (the `top` features by mean
+    |SHAP|) and `shap_direction.csv` (feature, mean_abs_shap, corr: Spearman between a feature's
+    value and its SHAP value, direction: whether a higher value raises or lowers P(SC))."""
+    import shap
+
+    plt = _plt()
+    rows = snapshots.sample(n=min(max_rows, len(snapshots)), random_state=seed)
+    X = rows[model.features].to_numpy(np.float32)
+    sv = shap_values(model, X)
+    corr = np.array([spearman(X[:, [j]], sv[:, [j]])[0, 0] for j in range(X.shape[1])])
+    table = pd.DataFrame({
+        "feature": model.features,
+        "mean_abs_shap": np.abs(sv).mean(axis=0),
+        "corr": corr,
+        "direction": np.where(np.isnan(corr), "none", np.where(corr >= 0, "raises P(SC)", "lowers P(SC)")),
+    }).sort_values("mean_abs_shap", ascending=False, ignore_index=True)
+    table.to_csv(out / "shap_direction.csv", index=False)
+    shap.plots.beeswarm(shap.Explanation(sv, data=X, feature_names=model.features), max_display=top,
+                        show=False, plot_size=(7, 0.3 * top + 1.5))
+    fig = plt.gcf()
+    fig.axes[0].set_title(f"SHAP of log-odds P(SC), {len(rows)} snapshots")
+    fig.axes[0].set_xlabel("SHAP value (log-odds of P(SC))")
+    fig.set_dpi(110)
+    _save(fig, out / "shap_beeswarm.png")
+    return table
+
+
+def ramp_materials(snapshots: pd.DataFrame, names=RAMP_MATERIALS) -> list[str]:
+    """Materials for `shap_ramp`: a low-Tc one (`names[0]`, else the lowest Tc > 0 present) and a
+    high-Tc one (`names[1]`, else the highest-Tc cuprate, else the highest Tc present)."""
+    mat = snapshots.groupby("name", sort=True)[["tc", "sc_class"]].first()
+    low, high = names
+    if low not in mat.index:
+        sc = mat[mat["tc"] > 0]
+        low = (sc if len(sc) else mat)["tc"].idxmin()
+    if high not in mat.index:
+        cup = mat[mat["sc_class"] == "Cuprate"]
+        high = (cup if len(cup) else mat)["tc"].idxmax()
+    return list(dict.fromkeys([low, high]))
+
+
+def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list[str], out: Path) -> list[Path]:
+    """SHAP values of `features` at every temperature of material `name`'s ramp: an animated GIF
+    (one frame per temperature, Tc marked) `shap_ramp-<short name>.gif` and line plots of P(SC),
+    the SHAP values and the feature values (z-scores over all snapshots) against T, `.png`."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    plt = _plt()
+    rows = snapshots[snapshots["name"] == name].sort_values("T_target")
+    if rows.empty:
+        raise ValueError(f"{name}: not in the snapshots")
+    t, tc = rows["T_target"].to_numpy(), float(rows["tc"].iloc[0])
+    cols = [model.features.index(f) for f in features]
+    sv = shap_values(model, rows[model.features].to_numpy(np.float32))[:, cols]
+    ref = snapshots[features]
+    z = ((rows[features] - ref.mean()) / ref.std().replace(0, 1)).to_numpy()
+    p = model.proba(rows).mean(axis=0)
+    stem = f"shap_ramp-{short_name(name)}"
+
+    fig, axes = plt.subplots(3, 1, figsize=(7, 8), dpi=100, sharex=True)
+    axes[0].plot(t, p, "o-", ms=3, color="k")
+    axes[0].set(ylabel="P(SC), mean", ylim=(-0.02, 1.02), title=f"{name[:70]} (Tc = {tc:.1f} K)")
+    for i, f in enumerate(features):
+        axes[1].plot(t, sv[:, i], "o-", ms=2, label=f)
+        axes[2].plot(t, z[:, i], "o-", ms=2, label=f)
+    axes[1].axhline(0, color="grey", lw=0.6)
+    axes[1].set(ylabel="SHAP (log-odds)")
+    axes[2].set(ylabel="feature value (z)", xlabel="T (K)")
+    axes[1].legend(fontsize=7, ncol=2)
+    for ax in axes:
+        ax.axvline(tc, color="tab:orange", ls="--", lw=1)
+    png = _save(fig, out / f"{stem}.png")
+
+    fig, (top, bars) = plt.subplots(2, 1, figsize=(7, 6.5), dpi=80, gridspec_kw={"height_ratios": [1, 2]})
+    top.plot(t, p, "-", color="grey")
+    top.axvline(tc, color="tab:orange", ls="--", lw=1, label=f"Tc = {tc:.1f} K")
+    top.set(xlabel="T (K)", ylabel="P(SC)", ylim=(-0.02, 1.02))
+    top.legend(fontsize=8, loc="upper right")
+    (marker,) = top.plot([], [], "o", color="tab:red", ms=8)
+    lim = float(np.abs(sv).max()) * 1.15 or 1.0
+    y = np.arange(len(features))[::-1]
+
+    def frame(i):
+        marker.set_data([t[i]], [p[i]])
+        bars.clear()
+        bars.barh(y, sv[i], color=np.where(sv[i] >= 0, "tab:red", "tab:blue"))
+        bars.set_yticks(y, [f"{f} (z={v:+.1f})" for f, v in zip(features, z[i])], fontsize=8)
+        bars.axvline(0, color="k", lw=0.6)
+        bars.set(xlim=(-lim, lim), xlabel="SHAP value (log-odds of P(SC))",
+                 title=f"T = {t[i]:.1f} K  ({'below' if t[i] < tc else 'above'} Tc = {tc:.1f} K)")
+        return (marker,)
+
+    fig.suptitle(name[:70], fontsize=9)
+    fig.subplots_adjust(left=0.3, right=0.97, bottom=0.09, top=0.93, hspace=0.45)
+    gif = out / f"{stem}.gif"
+    FuncAnimation(fig, frame, frames=len(t)).save(gif, writer=PillowWriter(fps=2))
+    plt.close(fig)
+    return [gif, png]
+
+
+def magpie_labels() -> list[str]:
+    """matminer's labels of the Magpie features, in the order of `materials_table`'s `magpie_*`."""
+    from matminer.featurizers.composition import ElementProperty
+
+    return ElementProperty.from_preset("magpie", impute_nan=True).feature_labels()
+
+
+def _order(x: np.ndarray) -> np.ndarray:
+    """Leaf order of an average-linkage clustering of the rows of `x`."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+
+    return leaves_list(linkage(x, "average", optimal_ordering=True)) if len(x) > 2 else np.arange(len(x))
+
+
+def latent_vs_magpie(materials: pd.DataFrame, out: Path, top: int = 30) -> pd.DataFrame:
+    """Spearman correlations between ground-state latents and Magpie features across materials:
+    `latent_magpie_heatmap.png` (rows and columns in hierarchical-clustering order) and the `top`
+    pairs by |rho|, `latent_magpie_pairs.csv` (latent, magpie_feature, label, spearman)."""
+    plt = _plt()
+    g = [c for c in materials if c.startswith("g_latent_")]
+    m = [c for c in materials if c.startswith("magpie_")]
+    ok = materials[m].notna().all(axis=1)
+    rho = spearman(materials.loc[ok, g].to_numpy(float), materials.loc[ok, m].to_numpy(float))
+    labels = dict(zip(m, magpie_labels()))
+    flat = pd.DataFrame({
+        "latent": np.repeat([c[2:] for c in g], len(m)),
+        "magpie_feature": np.tile(m, len(g)),
+        "spearman": rho.ravel(),
+    })
+    flat["label"] = flat["magpie_feature"].map(labels)
+    pairs = flat.dropna().reindex(columns=["latent", "magpie_feature", "label", "spearman"])
+    pairs = pairs.iloc[np.argsort(-pairs["spearman"].abs().to_numpy(), kind="stable")].head(top)
+    pairs.to_csv(out / "latent_magpie_pairs.csv", index=False)
+
+    filled = np.nan_to_num(rho)
+    r, c = _order(filled), _order(filled.T)
+    fig, ax = plt.subplots(figsize=(max(8, 0.11 * len(m) + 3), max(5, 0.13 * len(g) + 2.5)), dpi=100)
+    im = ax.imshow(filled[np.ix_(r, c)], cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(len(c)), [labels[m[j]].removeprefix("MagpieData ") for j in c], rotation=90, fontsize=5)
+    ax.set_yticks(range(len(r)), [g[i][2:] for i in r], fontsize=5)
+    ax.set_title(f"Spearman: ground-state latent vs Magpie feature ({int(ok.sum())} materials, clustered)")
+    fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01, label="Spearman rho")
+    _save(fig, out / "latent_magpie_heatmap.png")
+    return pairs
+
+
+def feature_vs_tc(materials: pd.DataFrame, features: list[str], out: Path, bins: int = 10) -> Path:
+    """`feature_vs_tc.png`: each latent feature's ground-state value against Tc across materials,
+    scatter plus the mean Tc in quantile bins of the feature."""
+    plt = _plt()
+    features = _latents(features)
+    ncol = min(4, len(features))
+    nrow = -(-len(features) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.8 * nrow), dpi=100, squeeze=False)
+    for ax, f in zip(axes.ravel(), features):
+        x, tc = materials[f"g_{f}"], materials["tc"]
+        ax.scatter(x, tc, s=5, alpha=0.35, color="tab:blue")
+        b = pd.qcut(x.rank(method="first"), min(bins, len(x)), labels=False)
+        binned = pd.DataFrame({"x": x, "tc": tc}).groupby(b).mean()
+        ax.plot(binned["x"], binned["tc"], "o-", color="tab:orange", ms=3, label="binned mean")
+        ax.set(xlabel=f"{f} (ground state)", ylabel="Tc (K)",
+               title=f"rho = {spearman(x.to_numpy()[:, None], tc.to_numpy()[:, None])[0, 0]:.2f}")
+    for ax in axes.ravel()[len(features):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=7)
+    return _save(fig, out / "feature_vs_tc.png")
+
+
+def _by_class(ax, xy: np.ndarray, materials: pd.DataFrame) -> None:
+    for c in sorted(materials["sc_class"].unique()):
+        sel = (materials["sc_class"] == c).to_numpy()
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=6, alpha=0.7, label=c)
+    ax.legend(fontsize=6, markerscale=2)
+
+
+def latent_maps(materials: pd.DataFrame, out: Path, seed: int = 0) -> list[Path]:
+    """`latent_pca.png` and `latent_umap.png`: 2-D maps of the standardised ground-state latents,
+    coloured by Tc (left) and by class (right)."""
+    import umap
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    plt = _plt()
+    X = StandardScaler().fit_transform(materials[[c for c in materials if c.startswith("g_latent_")]])
+    pca = PCA(2, random_state=seed).fit(X)
+    with warnings.catch_warnings():  # umap: a seed forces one thread
+        warnings.simplefilter("ignore")
+        emb = umap.UMAP(n_neighbors=max(2, min(15, len(X) - 1)), random_state=seed).fit_transform(X)
+    var = pca.explained_variance_ratio_
+    paths = []
+    for label, xy, axes_names in (("pca", pca.transform(X), (f"PC1 ({var[0]:.0%})", f"PC2 ({var[1]:.0%})")),
+                                  ("umap", emb, ("UMAP 1", "UMAP 2"))):
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=100)
+        sc = a.scatter(xy[:, 0], xy[:, 1], c=materials["tc"], s=6, cmap="viridis")
+        fig.colorbar(sc, ax=a, label="Tc (K)")
+        _by_class(b, xy, materials)
+        for ax, what in ((a, "Tc"), (b, "class")):
+            ax.set(xlabel=axes_names[0], ylabel=axes_names[1], title=f"{label.upper()} of ground-state latents by {what}")
+        paths.append(_save(fig, out / f"latent_{label}.png"))
+    return paths
+
+
+def lattice_probe(model: TcModel, out: Path, features: list[str], structure=None, scales=SCALES,
+                  device: str = "auto") -> pd.DataFrame:
+    """Scale a static structure's lattice isotropically by each of `scales` and compute its latent
+    with the model's backend: `lattice_probe.csv` (scale, volume_per_atom, p_sc: the model's mean
+    P(SC) at the ramp's lowest temperature, and the latent `features`) and `lattice_probe.png`.
+    `structure`: a pymatgen Structure or a file (default: the YBa2Cu3O7 example); disordered ones
+    are ordered as a ramp would order them."""
+    from pymatgen.core import Structure
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from .data import read_structure
+    from .mlff import load_mlff
+    from .ramp import RampConfig
+    from .structures import order
+
+    plt = _plt()
+    cfg = RampConfig(**model.meta["ramp"])
+    if not isinstance(structure, Structure):
+        structure = read_structure(structure or EXAMPLE)
+    cell = order(structure, max_atoms=cfg.max_atoms, min_atoms=cfg.min_atoms, tol=cfg.composition_tol, seed=cfg.seed)
+    atoms = AseAtomsAdaptor.get_atoms(cell.structure)
+    mlff = load_mlff(model.meta["backend"], model.meta.get("weights"), device)
+    mlff.check(atoms)
+    scaled = []
+    for s in scales:
+        a = atoms.copy()
+        a.set_cell(atoms.cell * s, scale_atoms=True)
+        scaled.append(a)
+    latent = np.array([p.latent for p in mlff.predict(scaled)], np.float32)
+    lat = pd.DataFrame(latent, columns=[f"latent_{i}" for i in range(latent.shape[1])])
+    lat = lat.assign(T_target=cfg.t_min, backend=mlff.name, latent_size=mlff.latent_size)
+    features = _latents(features)
+    table = pd.DataFrame({
+        "scale": list(scales),
+        "volume_per_atom": [a.get_volume() / len(a) for a in scaled],
+        "p_sc": model.proba(lat).mean(axis=0),
+    })
+    table = pd.concat([table, lat[features]], axis=1)
+    table.to_csv(out / "lattice_probe.csv", index=False)
+
+    v0 = atoms.get_volume() / len(atoms)
+    ncol = 3
+    nrow = -(-(len(features) + 1) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.5 * nrow), dpi=100, squeeze=False, sharex=True)
+    for ax, col in zip(axes.ravel(), ["p_sc", *features]):
+        ax.plot(table["volume_per_atom"], table[col], "o-", ms=3, color="k" if col == "p_sc" else "tab:blue")
+        ax.axvline(v0, color="tab:orange", ls="--", lw=1)
+        ax.set_title("P(SC) at lowest T" if col == "p_sc" else col, fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("volume per atom (Å³)")
+    for ax in axes.ravel()[len(features) + 1:]:
+        ax.axis("off")
+    fig.suptitle(f"{structure.composition.reduced_formula}: lattice scaled {scales[0]}–{scales[-1]}", fontsize=10)
+    _save(fig, out / "lattice_probe.png")
+    return table
+
+
+def explain(model_dir: str | Path, snapshots: pd.DataFrame, out: str | Path, *, materials=None, structure=None,
+            max_rows: int = 3000, top: int = 8, seed: int = 0, device: str = "auto", log=print) -> dict[str, Path]:
+    """Run every study for the model in `model_dir` on `snapshots` into `out`.
+
+    `materials`: names for `shap_ramp` (default: `ramp_materials`); `structure`: the lattice
+    probe's structure; `top`: features followed by the ramp, Tc and lattice studies. Returns the
+    written files by file name."""
+    from .evaluate import materials_table
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = TcModel.load(model_dir)
+    model.check(snapshots)
+    snap = snapshots.reset_index(drop=True)
+    files: dict[str, Path] = {}
+
+    def wrote(*paths: Path) -> None:
+        files.update({p.name: p for p in paths})
+
+    log("importances")
+    imp = importance(model, out)
+    wrote(out / "importance.csv", out / "importance.png")
+    log("SHAP summary")
+    direction = shap_summary(model, snap, out, max_rows=max_rows, seed=seed)
+    wrote(out / "shap_direction.csv", out / "shap_beeswarm.png")
+    for name in materials or ramp_materials(snap):
+        log(f"SHAP along the ramp of {name}")
+        wrote(*shap_ramp(model, snap, name, list(direction["feature"].head(top)), out))
+    log("ground-state latents vs Magpie features")
+    mat = materials_table(snap)
+    latent_vs_magpie(mat, out)
+    wrote(out / "latent_magpie_pairs.csv", out / "latent_magpie_heatmap.png")
+    best = _latents(imp["feature"])[:top]
+    wrote(feature_vs_tc(mat, best, out))
+    log("latent maps")
+    wrote(*latent_maps(mat, out, seed=seed))
+    log("lattice-scaling probe")
+    lattice_probe(model, out, best, structure=structure, device=device)
+    wrote(out / "lattice_probe.csv", out / "lattice_probe.png")
+    return files

@@ -75,7 +75,7 @@ def _boosters(model: TcModel) -> list:
 
 
 def _latents(features) -> list[str]:
-    return [f for f in features if f.startswith("latent_")]
+    return [f for f in features if re.fullmatch(r"latent_\d+", f)]
 
 
 def short_name(name: str) -> str:

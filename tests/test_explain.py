@@ -1,0 +1,250 @@
+"""Interpretation studies and the HTML report on a real (tiny) CHGNet build, checked in Chromium."""
+
+import base64
+import fcntl
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from conftest import CLI, TINY
+from tcramp.evaluate import EvalConfig, evaluate
+from tcramp.explain import explain, ramp_materials, short_name, spearman
+from tcramp.models import train
+from tcramp.report import build_report, markdown_html
+
+PNGS = ["importance.png", "shap_beeswarm.png", "latent_magpie_heatmap.png", "feature_vs_tc.png",
+        "latent_pca.png", "latent_umap.png", "lattice_probe.png"]
+CSVS = {
+    "importance.csv": ["feature", "importance"],
+    "shap_direction.csv": ["feature", "mean_abs_shap", "corr", "direction"],
+    "latent_magpie_pairs.csv": ["latent", "magpie_feature", "label", "spearman"],
+}
+
+
+@pytest.fixture(scope="module")
+def explained(tiny_snapshots, tmp_path_factory):
+    _, df = tiny_snapshots
+    root = tmp_path_factory.mktemp("explain")
+    model, _ = train(df, "catboost", {"iterations": 30, "depth": 3}, folds=2, config=TINY)
+    model.save(root / "model")
+    files = explain(root / "model", df, root / "out", device="cpu", log=lambda *a: None)
+    return root, df, files
+
+
+def _image(path, kind):
+    with Image.open(path) as im:
+        im.verify()
+    with Image.open(path) as im:
+        assert im.format == kind and im.width > 100 and im.height > 100
+        return getattr(im, "n_frames", 1)
+
+
+def test_every_study_writes_valid_files(explained):
+    root, df, files = explained
+    out = root / "out"
+    for name in PNGS:
+        assert files[name] == out / name and _image(out / name, "PNG") == 1
+    for name, cols in CSVS.items():
+        table = pd.read_csv(files[name])
+        assert list(table.columns) == cols and len(table) > 0
+    imp = pd.read_csv(out / "importance.csv")
+    assert len(imp) == 64 and imp["importance"].is_monotonic_decreasing
+    shap_dir = pd.read_csv(out / "shap_direction.csv")
+    assert set(shap_dir["direction"]) <= {"raises P(SC)", "lowers P(SC)", "none"}
+    assert shap_dir["mean_abs_shap"].is_monotonic_decreasing and shap_dir["corr"].abs().max() <= 1
+    pairs = pd.read_csv(out / "latent_magpie_pairs.csv")
+    assert pairs["spearman"].abs().is_monotonic_decreasing and pairs["label"].str.startswith("MagpieData").all()
+    probe = pd.read_csv(out / "lattice_probe.csv")
+    assert list(probe.columns[:3]) == ["scale", "volume_per_atom", "p_sc"] and len(probe) == 9
+    assert probe.columns[3:].str.fullmatch(r"latent_\d+").all() and probe["volume_per_atom"].is_monotonic_increasing
+    assert np.isclose(probe["volume_per_atom"].iloc[-1] / probe["volume_per_atom"].iloc[0], (1.06 / 0.94) ** 3)
+
+
+def test_shap_ramp_has_one_frame_per_temperature(explained):
+    root, df, files = explained
+    names = ramp_materials(df)
+    # neither default is in the tiny build: the lowest positive Tc and the highest Tc (no cuprate)
+    mat = df.groupby("name")["tc"].first()
+    assert names == [mat[mat > 0].idxmin(), mat.idxmax()]
+    for name in names:
+        stem = f"shap_ramp-{short_name(name)}"
+        assert _image(files[f"{stem}.gif"], "GIF") == (df["name"] == name).sum()
+        assert _image(files[f"{stem}.png"], "PNG") == 1
+
+
+def test_cli_explain_with_chosen_material_and_structure(explained, tiny_snapshots, small):
+    root, df, _ = explained
+    run, _ = tiny_snapshots
+    cif = root / "AlGaV3.cif"
+    small[0].structure.to(filename=str(cif))
+    out = root / "cli"
+    name = "Bi3In5-MP-mp-1223979-synth_doped"
+    r = subprocess.run([*CLI, "explain", "--model", str(root / "model"), "--snapshots", str(run), "--out", str(out),
+                        "--material", name, "--structure", str(cif), "--max-rows", "20", "--device", "cpu"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "13 files" in r.stderr  # one ramp: 11 + gif + png
+    assert sorted(p.name for p in out.glob("shap_ramp-*")) == ["shap_ramp-Bi3In5.gif", "shap_ramp-Bi3In5.png"]
+    probe = pd.read_csv(out / "lattice_probe.csv")
+    assert np.isclose(probe["volume_per_atom"].iloc[4], small[0].structure.volume / len(small[0].structure), rtol=0.02)
+
+
+def test_mlp_model_is_refused_with_a_reason(tiny_snapshots, tmp_path):
+    _, df = tiny_snapshots
+    model, _ = train(df, "mlp", {"hidden": [8], "epochs": 2}, folds=2, config=TINY)
+    model.save(tmp_path / "mlp")
+    with pytest.raises(ValueError, match="no CatBoost members"):
+        explain(tmp_path / "mlp", df, tmp_path / "out", log=lambda *a: None)
+
+
+def test_spearman_matches_scipy():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    rho = spearman(a, b)
+    assert np.isclose(rho[1, 0], spearmanr(a[:, 1], b[:, 0]).statistic)
+    assert np.isnan(spearman(np.ones((5, 1)), b[:5])).all()
+
+
+def test_markdown_tables_and_escaping():
+    page = markdown_html("# Title\n\nRatio **0.7** <x>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert "<h1>Title</h1>" in page and "<strong>0.7</strong> &lt;x&gt;" in page
+    assert "<th>a</th><th>b</th>" in page and "<td>1</td><td>2</td>" in page and "---" not in page
+
+
+@pytest.fixture(scope="module")
+def report(explained, tiny_snapshots):
+    root, df, _ = explained
+    cfg = EvalConfig(folds=2, catboost={"iterations": 20, "depth": 3}, mlp={"hidden": (8,), "epochs": 3},
+                     extrapolation_quantile=None, leave_class_out=False, leave_elements_out=(),
+                     curves=("Al0.5Ga0.5V3-MP-mp-1228807",), worst=3)
+    evaluate(df, root / "eval", cfg, config=TINY, log=lambda *a: None)
+    r = subprocess.run([*CLI, "report", "--out", str(root / "report"), "--evaluation", str(root / "eval"),
+                        "--explain", str(root / "out")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return root / "report" / "index.html"
+
+
+def test_report_is_self_contained(report, explained):
+    root, _, files = explained
+    html = report.read_text()
+    srcs = re.findall(r'<img src="([^"]+)"', html)
+    images = {n for n in files if n.endswith((".png", ".gif"))} | {"parity.png", "reliability.png"}
+    assert images <= set(srcs) and any(s.startswith("curve-") for s in srcs)
+    assert all((report.parent / s).exists() for s in srcs)
+    assert not re.search(r"(src|href)=\"(https?:)?//", html) and "<script" not in html
+    assert "Evaluation (10 materials" in html and "<table>" in html
+
+
+def _chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        msg = "chromium not installed (scripts/test.sh installs it as root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return exe
+
+
+def _high(fd):
+    """`fd` moved to a close-on-exec descriptor >= 10, clear of the 3 and 4 the browser reads."""
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return new
+
+
+class DevTools:
+    """Chromium's DevTools protocol over `--remote-debugging-pipe` (fd 3 in, fd 4 out)."""
+
+    def __init__(self, exe, profile):
+        cmd_r, self.cmd_w = map(_high, os.pipe())
+        self.out_r, out_w = map(_high, os.pipe())
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-pipe"]
+
+        def fds():
+            os.dup2(cmd_r, 3)
+            os.dup2(out_w, 4)
+
+        self.proc = subprocess.Popen([exe, *flags, "about:blank"], preexec_fn=fds, close_fds=False,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(cmd_r)
+        os.close(out_w)
+        self.buf, self.events, self.n = b"", [], 0
+
+    def _read(self, deadline):
+        while b"\0" not in self.buf:
+            ready, _, _ = select.select([self.out_r], [], [], max(0.0, deadline - time.time()))
+            chunk = os.read(self.out_r, 1 << 20) if ready else b""
+            if not chunk:
+                raise TimeoutError("no answer from chromium")
+            self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def send(self, method, params=None, session=None, timeout=30):
+        self.n += 1
+        msg = {"id": self.n, "method": method, "params": params or {}, **({"sessionId": session} if session else {})}
+        os.write(self.cmd_w, json.dumps(msg).encode() + b"\0")
+        deadline = time.time() + timeout
+        while True:
+            m = self._read(deadline)
+            if m.get("id") == self.n:
+                assert "error" not in m, m
+                return m["result"]
+            self.events.append(m)
+
+    def wait(self, method, timeout=30):
+        deadline = time.time() + timeout
+        while not any(e.get("method") == method for e in self.events):
+            self.events.append(self._read(deadline))
+
+    def close(self):
+        try:
+            self.send("Browser.close", timeout=10)
+        finally:
+            self.proc.wait(timeout=20)
+            os.close(self.cmd_w)
+            os.close(self.out_r)
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    browser = DevTools(_chromium(), tmp_path / "profile")
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        s = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            browser.send(f"{domain}.enable", session=s)
+        browser.send("Page.navigate", {"url": report.as_uri()}, session=s)
+        browser.wait("Page.loadEventFired")
+        images = browser.send("Runtime.evaluate", {
+            "expression": "JSON.stringify([...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]))",
+            "returnByValue": True}, session=s)["result"]["value"]
+        size = browser.send("Page.getLayoutMetrics", session=s)["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip},
+                            session=s)["data"]
+    finally:
+        browser.close()
+    images = json.loads(images)
+    assert len(images) >= 10
+    assert [i for i in images if not (i[1] and i[2] > 0)] == []
+    errors = [e for e in browser.events
+              if e.get("method") == "Runtime.exceptionThrown"
+              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    assert errors == []
+    png = report.parent / "screenshot.png"
+    png.write_bytes(base64.b64decode(shot))
+    assert _image(png, "PNG") == 1

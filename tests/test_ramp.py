@@ -69,3 +69,44 @@ def test_ramp_records_and_reproducibility(chgnet, cell):
 def test_exploding_md_is_caught(chgnet, cell):
     with pytest.raises(RampError, match="exploded"):
         ramp(cell, chgnet, [300.0], RampConfig(max_force=1e-3, first_equil_steps=3), seed=0)
+
+
+def test_fast_engine_agrees_statistically_with_plain_ase(chgnet, cell):
+    """The engine (lean CHGNet forces, reused graphs, velocity rescaling) against a plain ASE
+    Langevin loop with CHGNet's own calculator on the same cell and seed: same temperatures and
+    potential energies within thermal noise."""
+    from ase import units
+    from ase.constraints import FixCom
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    config = RampConfig(first_equil_steps=40, equil_steps=30, sample_steps=20)
+    temps = [100.0, 300.0]
+    fast = ramp(cell, chgnet, temps, config, seed=5)
+
+    atoms = cell.copy()
+    atoms.set_constraint(FixCom())
+    atoms.calc = CHGNetCalculator(model=chgnet.model, use_device="cpu")
+    rng = np.random.default_rng(5)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=temps[0], rng=rng, force_temp=True)
+    dyn = Langevin(atoms, timestep(atoms, config) * units.fs, temperature_K=temps[0],
+                   friction=config.friction_per_fs / units.fs, fixcm=False, rng=rng)
+    plain = []
+    for i, t in enumerate(temps):
+        dyn.set_temperature(temperature_K=t)
+        dyn.run(config.first_equil_steps if i == 0 else config.equil_steps)
+        kin, pot = [], []
+        for _ in range(config.sample_steps):
+            dyn.run(1)
+            kin.append(atoms.get_temperature())
+            pot.append(atoms.get_potential_energy() / len(atoms))
+        plain.append((np.mean(kin), np.mean(pot)))
+    for rec, (t_plain, e_plain), t in zip(fast, plain, temps):
+        assert abs(rec["T_measured"] - t) < 0.35 * t and abs(t_plain - t) < 0.35 * t
+        assert abs(rec["T_measured"] - t_plain) < 0.4 * t
+        assert abs(rec["energy_per_atom"] - e_plain) < 3 * units.kB * t  # a few kT per atom
+    # heating by 200 K raises the potential energy by about 3/2 kB per K in both
+    rise_fast = fast[1]["energy_per_atom"] - fast[0]["energy_per_atom"]
+    rise_plain = plain[1][1] - plain[0][1]
+    assert 0.3 < rise_fast / (1.5 * units.kB * 200) < 2 and 0.3 < rise_plain / (1.5 * units.kB * 200) < 2

@@ -275,7 +275,8 @@ def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_
 
     Returns the model (its fold classifiers form the ensemble) and the out-of-fold Tc table
     (per material: true Tc, Tc at each threshold, interval) whose errors are the CV metrics.
-    `config` is the build's `RampConfig` (read from its run.json when omitted by the CLI).
+    `config` is the build's `RampConfig` (`tcramp.snapshots.read_config`; default settings when
+    omitted), checked against the snapshots' ramp hash.
     """
     import hashlib
 
@@ -285,9 +286,17 @@ def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_
     from .snapshots import SCHEMA_VERSION
     from .splits import grouped_folds, leakage_groups
 
+    from .ramp import RampConfig
+
     df = snapshots.reset_index(drop=True)
     if df["ramp_hash"].nunique() != 1 or df["backend"].nunique() != 1:
         raise ValueError("snapshots mix ramp settings or backends; train on one build")
+    config = config or RampConfig()
+    if config.settings_hash != df["ramp_hash"].iloc[0]:
+        raise ValueError(
+            f"ramp settings {config.settings_hash} differ from the snapshots' {df['ramp_hash'].iloc[0]}; "
+            "pass the build's settings (tcramp.snapshots.read_config)"
+        )
     cols = feature_columns(df, use_temperature)
     X, y = df[cols].to_numpy(np.float32), df["superconducting"].to_numpy(bool)
     groups = leakage_groups(df)

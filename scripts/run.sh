@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
-# Set up (scripts/setup.sh) and run the main job on the embedded default (CHGNet): ramp the
-# first 12 bundled 3DSC_MP materials into runs/demo (resumes if interrupted).
+# Set up (scripts/setup.sh) and run the main job on the embedded default (CHGNet + the shipped
+# model): predict Tc of examples/YBa2Cu3O7.cif, writing its P(SC|T) plot and predictions to
+# runs/predict/. Extra arguments go to `tcramp predict` (e.g. more structure files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/tcramp simulate --limit 12 --out runs/demo "$@"
-.venv/bin/python - <<'PY'
-from tcramp import read_snapshots
-df = read_snapshots("runs/demo")
-print(df.groupby("name").agg(tc=("tc", "first"), temperatures=("T_target", "size"),
-                            atoms=("n_atoms", "first")).to_string())
-PY
+.venv/bin/tcramp predict examples/YBa2Cu3O7.cif --out runs/predict "$@"

@@ -53,10 +53,9 @@ def tc_summary(temperatures: Sequence[float], members: np.ndarray, thresholds: S
     """
     members = np.atleast_2d(np.asarray(members, float))
     mean = members.mean(axis=0)
-    out: dict = {}
-    for th in thresholds:
-        out[f"tc{round(th * 100)}"] = tc_from_curve(temperatures, mean, th).tc
-    out["kind"] = tc_from_curve(temperatures, mean, thresholds[0]).kind
+    crossings = [tc_from_curve(temperatures, mean, th) for th in thresholds]
+    out: dict = {f"tc{round(th * 100)}": c.tc for th, c in zip(thresholds, crossings)}
+    out["kind"] = crossings[0].kind
     spread = [tc_from_curve(temperatures, m, th).tc for m in members for th in thresholds]
     out["tc_low"], out["tc_high"] = float(min(spread)), float(max(spread))
     return out

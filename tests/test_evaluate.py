@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from conftest import TINY
-from tcramp.evaluate import BEGIN, END, METHODS, EvalConfig, evaluate, materials_table, results_table, write_readme_table
+from tcramp.evaluate import (BEGIN, END, METHODS, EvalConfig, _calibrate, evaluate, materials_table, results_table,
+                             write_readme_table)
 from tcramp.splits import grouped_folds
 
 
@@ -64,3 +65,30 @@ def test_real_split_never_shares_material_formula_or_parent(bundled):
     for train, test in grouped_folds(g, 5, seed=0):
         for key in ("name", "formula", "parent_id"):
             assert not set(rows[key].iloc[train]) & set(rows[key].iloc[test])
+
+
+def test_calibrated_threshold_never_uses_its_own_fold():
+    """Fold 0 alone would pick 30 %; the other folds agree on 70 %, and fold 0 gets 70 %."""
+    rows = []
+    for fold, best in ((0, 0.3), (1, 0.7), (2, 0.7), (3, 0.7)):
+        for i in range(4):
+            tc = 10.0 * (i + 1)
+            row = {"fold": fold, "tc_true": tc, "ramp-catboost": tc + 20}
+            row.update({f"ramp-catboost@{t}": tc + (0 if t / 100 == best else 20) for t in range(30, 85, 5) if t != 50})
+            rows.append(row)
+    cv = pd.DataFrame(rows)
+    chosen = _calibrate(cv)
+    assert chosen["ramp-catboost"] == [0.7, 0.7, 0.7, 0.7]
+    assert (cv.loc[cv.fold == 0, "ramp-catboost@cal"] == cv.loc[cv.fold == 0, "ramp-catboost@70"]).all()
+
+
+def test_hybrid_ablation_and_base_grid_only(tiny_snapshots, tmp_path):
+    """Magpie + T without the latent, trained on the base grid only: runs, and says so."""
+    _, df = tiny_snapshots
+    cfg = EvalConfig(folds=3, catboost={"iterations": 20, "depth": 2}, mlp={"hidden": (8,), "epochs": 3},
+                     use_temperature=True, use_magpie=True, use_latent=False, dense=False,
+                     extrapolation_quantile=None, leave_class_out=False, leave_elements_out=(), curves=())
+    result = evaluate(df, tmp_path, cfg, config=TINY, log=lambda *a: None)
+    assert result["features"] == {"latent": False, "temperature": True, "magpie": True, "dense": False}
+    assert np.isfinite(result["thresholds"]["ramp-catboost@cal"]["mae"])
+    assert "Ramp classifier inputs: temperature, magpie; base grid only" in (tmp_path / "summary.md").read_text()

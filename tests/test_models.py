@@ -56,6 +56,22 @@ def test_train_save_load_and_refuse_other_latents(tiny_snapshots, tmp_path):
     assert with_t.features[-1] == "T_target"
 
 
+def test_magpie_hybrid_computes_composition_features_from_the_formula(tiny_snapshots):
+    """A latent + Magpie + T model: the Magpie inputs come from each row's formula, so a bare
+    ramp (as `predict` makes) scores the same as the training rows that carried them."""
+    from tcramp.composition import magpie_columns
+
+    _, df = tiny_snapshots
+    model, _ = train(df, "catboost", {"iterations": 20, "depth": 2}, folds=3, use_temperature=True,
+                     use_magpie=True, config=TINY)
+    assert model.meta["use_magpie"] and model.features[64:-1] == magpie_columns()
+    assert not any(c.startswith("magpie_") for c in df.columns)  # the input was not mutated
+    p = model.proba(df)
+    assert p.shape == (3, len(df)) and np.isfinite(p).all()
+    al = df[df.name == "Al0.25V0.75-MP-mp-1387"]
+    np.testing.assert_allclose(model.proba(al.assign(formula="V3 Al1")), p[:, al.index], atol=1e-6)
+
+
 def test_model_files_are_validated(tiny_snapshots, tmp_path):
     _, df = tiny_snapshots
     model, _ = train(df, "mlp", {"hidden": [8], "epochs": 5}, folds=2, config=TINY)

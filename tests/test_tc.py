@@ -40,3 +40,16 @@ def test_ensemble_summary_interval_brackets_estimates():
     s = tc_summary(T, members)
     assert s["kind"] == "crossing" and s["tc_low"] <= s["tc70"] <= s["tc60"] <= s["tc50"] <= s["tc_high"]
     assert 75 < s["tc50"] < 90
+
+
+def test_monotone_fit_matches_sklearn_isotonic_and_averages_repeated_temperatures():
+    from sklearn.isotonic import IsotonicRegression
+
+    from tcramp.tc import monotone
+
+    rng = np.random.default_rng(1)
+    T = np.repeat(np.arange(0.0, 300.0, 25.0), 2)  # every temperature sampled twice
+    p = np.clip(1 - T / 150 + rng.normal(0, 0.15, T.size), 0, 1)
+    t, fit = monotone(T[::-1], p[::-1])
+    ref = IsotonicRegression(increasing=False, y_min=0, y_max=1).fit(T, p).predict(t)
+    assert np.array_equal(t, np.unique(T)) and np.allclose(fit, ref)

@@ -99,6 +99,7 @@ def train(
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
     model: Annotated[str, typer.Option(help="catboost | mlp.")] = "catboost",
     use_temperature: Annotated[bool, typer.Option(help="Give T_target to the classifier besides the latent.")] = False,
+    magpie: Annotated[bool, typer.Option(help="Give the Magpie composition features to the classifier too.")] = False,
     folds: Annotated[int, typer.Option(help="Grouped CV folds (the ensemble size).")] = 5,
     params: Annotated[Optional[str], typer.Option(help="JSON of classifier parameters.")] = None,
 ) -> None:
@@ -111,7 +112,7 @@ def train(
 
     df = read_snapshots(*snapshots)
     tc_model, table = train_(df, model, json.loads(params) if params else None, use_temperature=use_temperature,
-                             folds=folds, config=read_config(*snapshots))
+                             use_magpie=magpie, folds=folds, config=read_config(*snapshots))
     tc_model.save(out)
     table.to_csv(out / "cv_tc.csv", index=False)
     cv = tc_model.meta["cv"]
@@ -131,6 +132,7 @@ def search(
     folds: Annotated[int, typer.Option(help="Grouped CV folds per trial.")] = 3,
     model: Annotated[Optional[list[str]], typer.Option(help="Families to search (repeat): catboost, mlp.")] = None,
     use_temperature: Annotated[bool, typer.Option(help="Give T_target to the classifier.")] = False,
+    magpie: Annotated[bool, typer.Option(help="Give the Magpie composition features to the classifier too.")] = False,
 ) -> None:
     """Hyper-parameter search (Optuna, SQLite) minimising grouped-CV Tc MAE."""
     _quiet()
@@ -139,7 +141,7 @@ def search(
 
     st = search_(read_snapshots(*snapshots), storage, trials=trials, study=study, folds=folds,
                  families=tuple(model or ("catboost", "mlp")), use_temperature=use_temperature,
-                 config=read_config(*snapshots))
+                 use_magpie=magpie, config=read_config(*snapshots))
     best = st.best_trial
     console.print(
         f"study {study}: {len(st.trials)} trials; best #{best.number} Tc MAE {best.value:.2f} K "
@@ -212,6 +214,9 @@ def evaluate(
     leave_class_out: Annotated[bool, typer.Option(help="Leave each sc_class out in turn.")] = True,
     leave_element_out: Annotated[Optional[list[str]], typer.Option(help="Elements to leave out (repeat).")] = None,
     use_temperature: Annotated[bool, typer.Option(help="Give T_target to the ramp classifiers.")] = False,
+    magpie: Annotated[bool, typer.Option(help="Give Magpie composition features to the ramp classifiers.")] = False,
+    latent: Annotated[bool, typer.Option(help="Give the latent to the ramp classifiers (--no-latent: ablation).")] = True,
+    dense: Annotated[bool, typer.Option(help="Train on the near-Tc snapshots too (--no-dense: base grid only).")] = True,
     readme: Annotated[Optional[Path], typer.Option(help="Regenerate this README's results table.")] = None,
 ) -> None:
     """Compare the ramp classifiers with composition baselines on the same leakage-free splits."""
@@ -222,7 +227,7 @@ def evaluate(
     dirs = snapshots or [DEFAULT_SNAPSHOTS]
     cfg = ev.EvalConfig(folds=folds, extrapolation_quantile=extrapolation or None, leave_class_out=leave_class_out,
                         leave_elements_out=tuple(leave_element_out or ("As", "Cu", "Fe")),
-                        use_temperature=use_temperature)
+                        use_temperature=use_temperature, use_magpie=magpie, use_latent=latent, dense=dense)
     result = ev.evaluate(read_snapshots(*dirs), out, cfg, config=read_config(*dirs), log=console.print)
     if readme:
         ev.write_readme_table(readme, result)

@@ -10,6 +10,9 @@ Methods (each gets the same train/test materials in every split):
 
 Splits: grouped k-fold CV (`tcramp.splits`), plus experiments: extrapolation (train on
 Tc < the given quantile), leave-one-class-out and leave-one-element-out.
+
+Threshold calibration (`ramp-*@cal`): each CV fold's Tc is read at the threshold that minimises the
+Tc MAE of the *other* folds' held-out materials, so no fold's labels choose its own threshold.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .models import CatBoostSC, MLPSC, base_grid, curve_tc, feature_columns
+from .models import CatBoostSC, MLPSC, base_grid, curve_tc, feature_columns, with_magpie
 from .splits import grouped_folds, leakage_groups
 
 __all__ = ["METHODS", "EvalConfig", "evaluate", "materials_table", "metrics", "write_readme_table"]
@@ -29,18 +32,25 @@ __all__ = ["METHODS", "EvalConfig", "evaluate", "materials_table", "metrics", "w
 METHODS = ("ramp-catboost", "ramp-mlp", "magpie-rf", "magpie-catboost", "ground-latent", "mean")
 TC_BINS = [0, 1e-9, 10, 30, 77, 1000]
 TC_LABELS = ["0", "(0,10]", "(10,30]", "(30,77]", ">77"]
+CAL_THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(11))  # 0.30 … 0.80
+RAMP = ("ramp-catboost", "ramp-mlp")
 
 
 @dataclass
 class EvalConfig:
     """What `evaluate` runs. Classifier settings are kept modest so the default run fits in
-    ~20 min on 2 cores."""
+    ~20 min on 2 cores. Ramp-classifier inputs: the latent (`use_latent`), `T_target`
+    (`use_temperature`), Magpie features (`use_magpie`); `dense`: train on the extra snapshots
+    near each material's Tc too (Tc is always read from the base grid)."""
 
     folds: int = 5
     seed: int = 0
     catboost: dict = field(default_factory=lambda: {"iterations": 400, "depth": 6})
     mlp: dict = field(default_factory=lambda: {"hidden": (128, 64), "dropout": 0.5, "epochs": 60})
     use_temperature: bool = False
+    use_magpie: bool = False
+    use_latent: bool = True
+    dense: bool = True
     extrapolation_quantile: float | None = 0.9
     leave_class_out: bool = True
     leave_elements_out: tuple[str, ...] = ("As", "Cu", "Fe")
@@ -55,8 +65,9 @@ class EvalConfig:
 def materials_table(snapshots: pd.DataFrame) -> pd.DataFrame:
     """One row per material: identity, Tc, leakage group, elements, Magpie features and the
     ground-state latent (`g_latent_*`, from its lowest-temperature snapshot)."""
-    from matminer.featurizers.composition import ElementProperty
     from pymatgen.core import Composition
+
+    from .composition import magpie
 
     first = snapshots.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
     groups = leakage_groups(snapshots)
@@ -66,11 +77,8 @@ def materials_table(snapshots: pd.DataFrame) -> pd.DataFrame:
     mat["group"] = mat["name"].map(group_of)
     comps = [Composition(f) if f else None for f in mat["formula"]]
     mat["elements"] = [" ".join(sorted(e.symbol for e in c.elements)) if c else "" for c in comps]
-    ep = ElementProperty.from_preset("magpie", impute_nan=True)
-    feats = np.array([ep.featurize(c) if c else [np.nan] * len(ep.feature_labels()) for c in comps])
     latent = pd.DataFrame(first[lat].to_numpy(), columns=[f"g_{c}" for c in lat])
-    magpie = pd.DataFrame(feats, columns=[f"magpie_{i}" for i in range(feats.shape[1])])
-    return pd.concat([mat, latent, magpie], axis=1)
+    return pd.concat([mat, latent, magpie(mat["formula"])], axis=1)
 
 
 def _regress(kind: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
@@ -96,9 +104,10 @@ def run_split(snap: pd.DataFrame, mat: pd.DataFrame, train: set[str], test: set[
     mtr, mte = mat[mat["name"].isin(train)], mat[mat["name"].isin(test)].set_index("name")
     out = pd.DataFrame(index=mte.index)
     out["tc_true"] = mte["tc"]
-    cols = feature_columns(snap, cfg.use_temperature)
+    cols = feature_columns(snap, cfg.use_temperature, cfg.use_magpie, cfg.use_latent)
     X, y = snap[cols].to_numpy(np.float32), snap["superconducting"].to_numpy(bool)
     groups = leakage_groups(snap)
+    fit = tr if cfg.dense else tr & base_grid(snap, config)
     proba = pd.DataFrame(index=np.flatnonzero(te))
     proba["name"] = snap["name"].to_numpy()[te]
     proba["superconducting"] = y[te]
@@ -106,12 +115,14 @@ def run_split(snap: pd.DataFrame, mat: pd.DataFrame, train: set[str], test: set[
                         ("ramp-mlp", MLPSC(**cfg.mlp, random_seed=cfg.seed))):
         if method not in methods:
             continue
-        est.fit(X[tr], y[tr], groups=groups[tr])
+        est.fit(X[fit], y[fit], groups=groups[fit])
         p = est.predict_proba(X[te])[:, 1]
         proba[method] = p
-        tc = curve_tc(snap[te].reset_index(drop=True), p, config).set_index("name")
+        tc = curve_tc(snap[te].reset_index(drop=True), p, config, CAL_THRESHOLDS).set_index("name")
         out[method] = tc["tc50"]
-        out[f"{method}@60"], out[f"{method}@70"] = tc["tc60"], tc["tc70"]
+        for th in CAL_THRESHOLDS:
+            if th != 0.5:
+                out[f"{method}@{round(th * 100)}"] = tc[f"tc{round(th * 100)}"]
     mag = [c for c in mat if c.startswith("magpie_")]
     ok_tr, ok_te = mtr[mag].notna().all(axis=1), mte[mag].notna().all(axis=1)
     for method, kind in (("magpie-rf", "rf"), ("magpie-catboost", "cb")):
@@ -180,6 +191,8 @@ def evaluate(snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig()
     out.mkdir(parents=True, exist_ok=True)
     snap = snap.reset_index(drop=True)
     mat = materials_table(snap)
+    if cfg.use_magpie:
+        snap = with_magpie(snap)
     log(f"{len(mat)} materials, {len(snap)} snapshots, {mat['group'].nunique()} leakage groups")
     folds = grouped_folds(mat["group"].to_numpy(), cfg.folds, cfg.seed)
     parts, probas = [], []
@@ -189,6 +202,7 @@ def evaluate(snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig()
         parts.append(res.assign(fold=i))
         probas.append(pr)
     cv, proba = pd.concat(parts), pd.concat(probas)
+    chosen = _calibrate(cv)
     methods = [m for m in METHODS if m in cv]
     result: dict = {
         "n_materials": len(mat),
@@ -197,7 +211,10 @@ def evaluate(snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig()
         "backend": str(snap["backend"].iloc[0]),
         "cv": _breakdown(cv, mat, methods),
         "thresholds": {f"{m}@{t}": metrics(cv[f"{m}@{t}" if t != 50 else m], cv["tc_true"])
-                       for m in ("ramp-catboost", "ramp-mlp") if m in cv for t in (50, 60, 70)},
+                       for m in RAMP if m in cv for t in (50, 60, 70, "cal")},
+        "calibrated_thresholds": chosen,
+        "features": {"latent": cfg.use_latent, "temperature": cfg.use_temperature, "magpie": cfg.use_magpie,
+                     "dense": cfg.dense},
         "classifier": _classifier_metrics(proba),
     }
     overall = result["cv"]["overall"]
@@ -212,6 +229,23 @@ def evaluate(snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig()
     _plots(cv, proba, snap, mat, cfg, out, config)
     (out / "summary.md").write_text(summary(result))
     return result
+
+
+def _calibrate(cv: pd.DataFrame) -> dict:
+    """Add `ramp-*@cal` columns to `cv`: each fold's Tc at the threshold (of `CAL_THRESHOLDS`) with
+    the lowest Tc MAE over the other folds. Returns the chosen threshold per method and fold."""
+    chosen = {}
+    for m in (m for m in RAMP if m in cv):
+        cols = {th: m if th == 0.5 else f"{m}@{round(th * 100)}" for th in CAL_THRESHOLDS}
+        cv[f"{m}@cal"] = np.nan
+        chosen[m] = []
+        for fold in sorted(cv["fold"].unique()):
+            other, this = cv["fold"] != fold, cv["fold"] == fold
+            mae = {th: float((cv.loc[other, c] - cv.loc[other, "tc_true"]).abs().mean()) for th, c in cols.items()}
+            best = min(mae, key=mae.get)
+            cv.loc[this, f"{m}@cal"] = cv.loc[this, cols[best]]
+            chosen[m].append(best)
+    return chosen
 
 
 def _experiments(snap, mat, cfg: EvalConfig, config, log) -> dict:
@@ -263,7 +297,7 @@ def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
 
     methods = [m for m in METHODS if m in cv and m != "mean"]
     fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3.3), dpi=110, squeeze=False)
-    hi = float(max(cv["tc_true"].max(), 1.0)) * 1.05
+    hi = float(max(cv[["tc_true", *methods]].max().max(), 1.0)) * 1.05
     for ax, m in zip(axes[0], methods):
         ax.scatter(cv["tc_true"], cv[m], s=5, alpha=0.4)
         ax.plot([0, hi], [0, hi], "k--", lw=0.8)
@@ -313,7 +347,12 @@ def summary(result: dict) -> str:
         verdict = "meets" if r <= 0.8 else "misses"
         lines += [f"Ratio of the best ramp method ({result['ratio_method']}) to Magpie-RF Tc MAE: **{r:.2f}** "
                   f"({verdict} the ≤ 0.8 goal).", ""]
-    lines += ["## Thresholds", "", "| method | MAE (K) | RMSE (K) |", "|---|---|---|"]
+    feats = result.get("features", {})
+    lines += ["Ramp classifier inputs: " + ", ".join(k for k in ("latent", "temperature", "magpie") if feats.get(k))
+              + ("; trained with the near-Tc snapshots" if feats.get("dense", True) else "; base grid only") + ".", ""]
+    lines += ["## Thresholds", "", "`@cal`: threshold chosen on the other folds (per fold: "
+              + "; ".join(f"{m} {v}" for m, v in result.get("calibrated_thresholds", {}).items()) + ").", "",
+              "| method | MAE (K) | RMSE (K) |", "|---|---|---|"]
     lines += [f"| {k} | {v['mae']:.2f} | {v['rmse']:.2f} |" for k, v in result["thresholds"].items()]
     lines += ["", "## Classifier (held-out snapshots)", "", "| method | AUC | accuracy | log-loss | ECE |", "|---|---|---|---|---|"]
     lines += [f"| {k} | {v['auc']:.3f} | {v['accuracy']:.3f} | {v['log_loss']:.3f} | {v['ece']:.3f} |"

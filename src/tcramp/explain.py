@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .models import CatBoostSC, TcModel
+from .models import CatBoostSC, TcModel, with_magpie
 
 __all__ = [
     "EXAMPLE",
@@ -32,7 +32,6 @@ __all__ = [
     "lattice_probe",
     "latent_maps",
     "latent_vs_magpie",
-    "magpie_labels",
     "ramp_materials",
     "shap_ramp",
     "shap_summary",
@@ -223,13 +222,6 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
     return [gif, png]
 
 
-def magpie_labels() -> list[str]:
-    """matminer's labels of the Magpie features, in the order of `materials_table`'s `magpie_*`."""
-    from matminer.featurizers.composition import ElementProperty
-
-    return ElementProperty.from_preset("magpie", impute_nan=True).feature_labels()
-
-
 def _order(x: np.ndarray) -> np.ndarray:
     """Leaf order of an average-linkage clustering of the rows of `x`."""
     from scipy.cluster.hierarchy import leaves_list, linkage
@@ -246,6 +238,8 @@ def latent_vs_magpie(materials: pd.DataFrame, out: Path, top: int = 30) -> pd.Da
     m = [c for c in materials if c.startswith("magpie_")]
     ok = materials[m].notna().all(axis=1)
     rho = spearman(materials.loc[ok, g].to_numpy(float), materials.loc[ok, m].to_numpy(float))
+    from .composition import magpie_labels
+
     labels = dict(zip(m, magpie_labels()))
     flat = pd.DataFrame({
         "latent": np.repeat([c[2:] for c in g], len(m)),
@@ -355,7 +349,8 @@ def lattice_probe(model: TcModel, out: Path, features: list[str], structure=None
         scaled.append(a)
     latent = np.array([p.latent for p in mlff.predict(scaled)], np.float32)
     lat = pd.DataFrame(latent, columns=[f"latent_{i}" for i in range(latent.shape[1])])
-    lat = lat.assign(T_target=cfg.t_min, backend=mlff.name, latent_size=mlff.latent_size)
+    lat = lat.assign(T_target=cfg.t_min, backend=mlff.name, latent_size=mlff.latent_size,
+                     formula=structure.composition.formula)
     features = _latents(features)
     table = pd.DataFrame({
         "scale": list(scales),
@@ -396,6 +391,8 @@ def explain(model_dir: str | Path, snapshots: pd.DataFrame, out: str | Path, *, 
     model = TcModel.load(model_dir)
     model.check(snapshots)
     snap = snapshots.reset_index(drop=True)
+    if model.meta.get("use_magpie"):
+        snap = with_magpie(snap)
     files: dict[str, Path] = {}
 
     def wrote(*paths: Path) -> None:

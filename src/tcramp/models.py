@@ -180,10 +180,26 @@ def load_classifier(path: Path):
 MODEL_FILE = "model.json"
 
 
-def feature_columns(df, use_temperature: bool) -> list[str]:
-    """The classifier's inputs: the latent columns, and `T_target` when asked for."""
+def feature_columns(df, use_temperature: bool, use_magpie: bool = False, use_latent: bool = True) -> list[str]:
+    """The classifier's inputs: the latent columns (unless `use_latent` is off, an ablation), then
+    the Magpie composition features and `T_target` when asked for."""
+    from .composition import magpie_columns
+
     cols = sorted((c for c in df.columns if re.fullmatch(r"latent_\d+", c)), key=lambda c: int(c[7:]))
-    return cols + (["T_target"] if use_temperature else [])
+    return ((cols if use_latent else []) + (magpie_columns() if use_magpie else [])
+            + (["T_target"] if use_temperature else []))
+
+
+def with_magpie(df):
+    """`df` with Magpie features of its `formula` column added (unchanged when present)."""
+    import pandas as pd
+
+    from .composition import PREFIX, magpie
+
+    if any(c.startswith(PREFIX) for c in df.columns):
+        return df
+    feats = magpie(df["formula"]).set_axis(df.index)
+    return pd.concat([df, feats], axis=1)
 
 
 def base_grid(df, config) -> np.ndarray:
@@ -230,6 +246,8 @@ class TcModel:
     def proba(self, df) -> np.ndarray:
         """P(SC) per member and row: (n_members, n_rows). Refuses other latents."""
         self.check(df)
+        if self.meta.get("use_magpie"):
+            df = with_magpie(df)
         X = df[self.features].to_numpy(np.float32)
         return np.stack([m.predict_proba(X)[:, 1] for m in self.members])
 
@@ -270,7 +288,7 @@ class TcModel:
 
 
 def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_temperature: bool = False,
-          folds: int = 5, seed: int = 0, config=None):
+          use_magpie: bool = False, folds: int = 5, seed: int = 0, config=None):
     """Grouped k-fold training on a snapshot table.
 
     Returns the model (its fold classifiers form the ensemble) and the out-of-fold Tc table
@@ -297,7 +315,9 @@ def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_
             f"ramp settings {config.settings_hash} differ from the snapshots' {df['ramp_hash'].iloc[0]}; "
             "pass the build's settings (tcramp.snapshots.read_config)"
         )
-    cols = feature_columns(df, use_temperature)
+    if use_magpie:
+        df = with_magpie(df)
+    cols = feature_columns(df, use_temperature, use_magpie)
     X, y = df[cols].to_numpy(np.float32), df["superconducting"].to_numpy(bool)
     groups = leakage_groups(df)
     members, oof = [], np.full(len(df), np.nan)
@@ -315,6 +335,7 @@ def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_
         "kind": kind,
         "params": members[0].get_params() if members else {},
         "use_temperature": use_temperature,
+        "use_magpie": use_magpie,
         "features": cols,
         "n_members": len(members),
         "backend": str(df["backend"].iloc[0]),
@@ -363,7 +384,8 @@ def _suggest(trial, families) -> tuple[str, dict]:
 
 
 def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", folds: int = 3,
-           families=("catboost", "mlp"), use_temperature: bool = False, config=None, seed: int = 0):
+           families=("catboost", "mlp"), use_temperature: bool = False, use_magpie: bool = False, config=None,
+           seed: int = 0):
     """Optuna search over both classifier families minimising grouped-CV Tc MAE (AUC recorded
     per trial). The study lives in `storage` (an SQLite URL): a rerun continues it, marking
     trials of a killed run as failed, until `trials` trials have completed."""
@@ -372,14 +394,16 @@ def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", 
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if use_magpie:
+        snapshots = with_magpie(snapshots)
     store = RDBStorage(storage, heartbeat_interval=5, grace_period=10)
     st = optuna.create_study(study_name=study, storage=store, load_if_exists=True, direction="minimize",
                              sampler=optuna.samplers.TPESampler(seed=seed))
 
     def objective(trial):
         kind, params = _suggest(trial, families)
-        model, _ = train(snapshots, kind, params, use_temperature=use_temperature, folds=folds,
-                         seed=seed, config=config)
+        model, _ = train(snapshots, kind, params, use_temperature=use_temperature, use_magpie=use_magpie,
+                         folds=folds, seed=seed, config=config)
         trial.set_user_attr("auc", model.meta["cv"]["auc"])
         trial.set_user_attr("params", model.meta["params"])
         return model.meta["cv"]["tc_mae"]

@@ -1,7 +1,7 @@
 """Tc from a P(superconducting | T) curve along a ramp.
 
 P(SC) should fall with temperature; a classifier's points along one ramp are noisy, so the curve
-is first made monotone (decreasing isotonic regression, weighted equally per point) and Tc is
+is first made monotone (decreasing isotonic regression; repeated temperatures averaged) and Tc is
 where it crosses the threshold, linearly interpolated between the bracketing temperatures.
 A curve that never reaches the threshold gives Tc = 0 (`never`); one that never drops below it
 gives Tc = T_max (`above`: Tc ≥ T_max).
@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
 
-__all__ = ["THRESHOLDS", "TcCrossing", "predict_tc", "shipped_model_dir", "tc_from_curve", "tc_summary"]
+__all__ = ["THRESHOLDS", "TcCrossing", "monotone", "predict_tc", "shipped_model_dir", "tc_from_curve", "tc_summary"]
 
 THRESHOLDS = (0.5, 0.6, 0.7)
 
@@ -29,12 +28,17 @@ class TcCrossing:
     kind: str
 
 
-def tc_from_curve(temperatures: Sequence[float], p: Sequence[float], threshold: float = 0.5) -> TcCrossing:
-    """Tc where the monotone fit of P(SC | T) crosses `threshold`."""
-    t = np.asarray(temperatures, float)
-    order = np.argsort(t, kind="stable")
-    t, p = t[order], np.asarray(p, float)[order]
-    fit = IsotonicRegression(increasing=False, y_min=0.0, y_max=1.0).fit_transform(t, p)
+def monotone(temperatures: Sequence[float], p: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct temperatures (sorted) and the decreasing isotonic fit of P(SC) over them
+    (repeated temperatures are averaged, weighted by count)."""
+    from scipy.optimize import isotonic_regression
+
+    t, inverse, counts = np.unique(np.asarray(temperatures, float), return_inverse=True, return_counts=True)
+    mean = np.bincount(inverse, weights=np.asarray(p, float), minlength=len(t)) / counts
+    return t, np.clip(isotonic_regression(mean, weights=counts.astype(float), increasing=False).x, 0.0, 1.0)
+
+
+def _crossing(t: np.ndarray, fit: np.ndarray, threshold: float) -> TcCrossing:
     above = fit >= threshold
     if not above.any():
         return TcCrossing(0.0, "never")
@@ -45,18 +49,24 @@ def tc_from_curve(temperatures: Sequence[float], p: Sequence[float], threshold: 
     return TcCrossing(float(t0 + (p0 - threshold) / (p0 - p1) * (t1 - t0)), "crossing")
 
 
+def tc_from_curve(temperatures: Sequence[float], p: Sequence[float], threshold: float = 0.5) -> TcCrossing:
+    """Tc where the monotone fit of P(SC | T) crosses `threshold`."""
+    return _crossing(*monotone(temperatures, p), threshold)
+
+
 def tc_summary(temperatures: Sequence[float], members: np.ndarray, thresholds: Sequence[float] = THRESHOLDS) -> dict:
     """Tc of an ensemble's curves: `members` is (n_members, n_temperatures) of P(SC).
 
-    Returns `tc50`, `tc60`, `tc70` … from the mean curve, `kind` of the 50 % crossing, and the
-    interval `tc_low`/`tc_high`: the range of Tc over every member and threshold.
+    Returns `tc50`, `tc60`, `tc70` … from the mean curve, `kind` of the first threshold's
+    crossing, and the interval `tc_low`/`tc_high`: the range of Tc over every member and threshold.
     """
     members = np.atleast_2d(np.asarray(members, float))
-    mean = members.mean(axis=0)
-    crossings = [tc_from_curve(temperatures, mean, th) for th in thresholds]
+    t, fit = monotone(temperatures, members.mean(axis=0))
+    crossings = [_crossing(t, fit, th) for th in thresholds]
     out: dict = {f"tc{round(th * 100)}": c.tc for th, c in zip(thresholds, crossings)}
     out["kind"] = crossings[0].kind
-    spread = [tc_from_curve(temperatures, m, th).tc for m in members for th in thresholds]
+    fits = [monotone(temperatures, m)[1] for m in members]
+    spread = [_crossing(t, f, th).tc for f in fits for th in thresholds]
     out["tc_low"], out["tc_high"] = float(min(spread)), float(max(spread))
     return out
 
@@ -94,7 +104,7 @@ def predict_tc(structure, model=None, *, name: str = "structure", device: str = 
     config = replace(RampConfig(**model.meta["ramp"]), torch_threads=threads or os.cpu_count() or 1)
     rows = ramp_structure(structure, name=name, config=config, mlff=model.meta["backend"],
                           weights=model.meta.get("weights"), device=device)
-    p = model.proba(rows)
+    p = model.proba(rows.assign(formula=structure.composition.formula))
     t = rows["T_target"].to_numpy()
     return {
         "name": name,

@@ -248,3 +248,18 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     png = report.parent / "screenshot.png"
     png.write_bytes(base64.b64decode(shot))
     assert _image(png, "PNG") == 1
+
+
+def test_one_command_report_of_a_hybrid_model(tiny_snapshots, tmp_path):
+    """`tcramp report --model --snapshots` runs every explain study itself, here on a
+    latent + Magpie + T model (Magpie inputs computed from the snapshots' formulas)."""
+    run, df = tiny_snapshots
+    model, _ = train(df, "catboost", {"iterations": 20, "depth": 2}, folds=2, use_temperature=True,
+                     use_magpie=True, config=TINY)
+    model.save(tmp_path / "hybrid")
+    r = subprocess.run([*CLI, "report", "--out", str(tmp_path / "report"), "--model", str(tmp_path / "hybrid"),
+                        "--snapshots", str(run)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "report" / "index.html").read_text()
+    srcs = set(re.findall(r'<img src="([^"]+)"', html))
+    assert set(PNGS) <= srcs and all((tmp_path / "report" / s).stat().st_size > 0 for s in srcs)

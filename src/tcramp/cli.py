@@ -270,11 +270,27 @@ def report(
     out: Annotated[Path, typer.Option(help="Directory for index.html and the files it shows.")],
     evaluation: Annotated[Optional[Path], typer.Option(help="Directory written by `tcramp evaluate`.")] = None,
     explain: Annotated[Optional[Path], typer.Option(help="Directory written by `tcramp explain`.")] = None,
+    model: Annotated[Optional[Path], typer.Option(help="Run `explain` on this model first (instead of --explain).")] = None,
+    snapshots: Annotated[Optional[list[Path]], typer.Option(help="Snapshot directories for --model.")] = None,
 ) -> None:
-    """Write a static HTML report (opens from disk, no network) of an evaluation and an explain run."""
+    """Write a static HTML report (opens from disk, no network) of an evaluation and an explain run;
+    with --model and --snapshots, run the explain studies too (one command for the whole report)."""
+    _quiet()
+    import tempfile
+
     from .report import build_report
 
-    console.print(f"report -> {build_report(out, evaluation, explain)}")
+    if model is None:
+        console.print(f"report -> {build_report(out, evaluation, explain)}")
+        return
+    if not snapshots:
+        raise typer.BadParameter("--model needs --snapshots")
+    from .explain import explain as explain_
+    from .snapshots import read_snapshots
+
+    with tempfile.TemporaryDirectory() as tmp:
+        explain_(model, read_snapshots(*snapshots), tmp, log=console.print)
+        console.print(f"report -> {build_report(out, evaluation, tmp)}")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,14 @@ def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tm
     r2 = subprocess.run([*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out)],
                         capture_output=True, text=True, timeout=300)
     assert r2.returncode == 0 and pd.read_csv(out / "predictions.csv").tc50.iloc[0] == pred.tc50.iloc[0]
+    assert len(list((out / "results").glob("*.json"))) == 1
+    # another model in the same directory is not served the first model's cached result
+    r = subprocess.run([*CLI, "train", "--snapshots", str(run), "--out", str(model_dir), "--folds", "2",
+                        "--params", '{"iterations": 10, "depth": 2}'], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    r3 = subprocess.run([*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out), "--device", "cpu"],
+                        capture_output=True, text=True, timeout=300)
+    assert r3.returncode == 0 and len(list((out / "results").glob("*.json"))) == 2
 
 
 def test_search_resumes_the_same_sqlite_study_after_a_kill(tiny_snapshots, tmp_path):

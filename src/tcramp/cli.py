@@ -158,6 +158,7 @@ def predict(
 ) -> None:
     """Predict Tc of crystals: ramp each one, read Tc where P(SC | T) crosses 50/60/70 %."""
     _quiet()
+    import hashlib
     import json
 
     import pandas as pd
@@ -176,7 +177,9 @@ def predict(
                   console=console) as bar:
         task = bar.add_task("predict", total=len(files))
         for f in files:
-            cached = out / "results" / f"{file_key(str(f.resolve()))}.json" if out else None
+            # keyed by the file's content and the model, so a changed file or model is predicted anew
+            key = hashlib.sha1(f.read_bytes() + tc_model.fingerprint.encode()).hexdigest() if f.is_file() else ""
+            cached = out / "results" / f"{file_key(f'{f.resolve()}-{key}')}.json" if out else None
             try:
                 if cached and cached.exists():
                     r = json.loads(cached.read_text())

@@ -243,6 +243,13 @@ class TcModel:
     def features(self) -> list[str]:
         return self.meta["features"]
 
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the metadata (training set, settings, CV metrics): tells two models apart."""
+        import hashlib
+
+        return hashlib.sha1(json.dumps(self.meta, sort_keys=True).encode()).hexdigest()[:16]
+
     def proba(self, df) -> np.ndarray:
         """P(SC) per member and row: (n_members, n_rows). Refuses other latents."""
         self.check(df)

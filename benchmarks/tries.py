@@ -20,14 +20,14 @@ from tcramp.snapshots import read_config, read_snapshots
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = EvalConfig(extrapolation_quantile=None, leave_class_out=False, leave_elements_out=(), curves=())
-TRIES = {
-    "latent": ("latent only (the research's setting)", {}),
-    "latent-base-grid": ("latent only, without the near-Tc snapshots (what fewer near-Tc points cost)",
-                         {"dense": False}),
+TRIES = {  # the research's latent-only setting last: the default `tcramp evaluate` already scores it
     "latent-T": ("latent + explicit T", {"use_temperature": True}),
     "latent-T-magpie": ("latent + T + Magpie (hybrid)", {"use_temperature": True, "use_magpie": True}),
     "T-magpie": ("T + Magpie, no latent (ablation: what the latent adds)",
                  {"use_temperature": True, "use_magpie": True, "use_latent": False}),
+    "latent-base-grid": ("latent only, without the near-Tc snapshots (what fewer near-Tc points cost)",
+                         {"dense": False}),
+    "latent": ("latent only (the research's setting)", {}),
 }
 
 

@@ -73,6 +73,15 @@ def _boosters(model: TcModel) -> list:
     return found
 
 
+def display(feature: str) -> str:
+    """Plot label of a model input: Magpie columns get matminer's feature name."""
+    from .composition import PREFIX, magpie_labels
+
+    if feature.startswith(PREFIX):
+        return f"{feature} ({magpie_labels()[int(feature[len(PREFIX):])].removeprefix('MagpieData ')})"
+    return feature
+
+
 def _latents(features) -> list[str]:
     return [f for f in features if re.fullmatch(r"latent_\d+", f)]
 
@@ -106,7 +115,7 @@ def importance(model: TcModel, out: Path, top: int = 20) -> pd.DataFrame:
     table.to_csv(out / "importance.csv", index=False)
     head = table.head(top)[::-1]
     fig, ax = _plt().subplots(figsize=(6, 0.22 * len(head) + 1.2), dpi=110)
-    ax.barh(head["feature"], head["importance"], color="tab:blue")
+    ax.barh([display(f) for f in head["feature"]], head["importance"], color="tab:blue")
     ax.set(xlabel="PredictionValuesChange (mean over folds)", title=f"Top {len(head)} features")
     ax.tick_params(axis="y", labelsize=8)
     _save(fig, out / "importance.png")
@@ -139,7 +148,7 @@ def shap_summary(model: TcModel, snapshots: pd.DataFrame, out: Path, max_rows: i
         "direction": np.where(np.isnan(corr), "none", np.where(corr >= 0, "raises P(SC)", "lowers P(SC)")),
     }).sort_values("mean_abs_shap", ascending=False, ignore_index=True)
     table.to_csv(out / "shap_direction.csv", index=False)
-    shap.plots.beeswarm(shap.Explanation(sv, data=X, feature_names=model.features), max_display=top,
+    shap.plots.beeswarm(shap.Explanation(sv, data=X, feature_names=[display(f) for f in model.features]), max_display=top,
                         show=False, plot_size=(7, 0.3 * top + 1.5))
     fig = plt.gcf()
     fig.axes[0].set_title(f"SHAP of log-odds P(SC), {len(rows)} snapshots")
@@ -208,7 +217,7 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
         marker.set_data([t[i]], [p[i]])
         bars.clear()
         bars.barh(y, sv[i], color=np.where(sv[i] >= 0, "tab:red", "tab:blue"))
-        bars.set_yticks(y, [f"{f} (z={v:+.1f})" for f, v in zip(features, z[i])], fontsize=8)
+        bars.set_yticks(y, [f"{display(f)} (z={v:+.1f})" for f, v in zip(features, z[i])], fontsize=8)
         bars.axvline(0, color="k", lw=0.6)
         bars.set(xlim=(-lim, lim), xlabel="SHAP value (log-odds of P(SC))",
                  title=f"T = {t[i]:.1f} K  ({'below' if t[i] < tc else 'above'} Tc = {tc:.1f} K)")

@@ -194,7 +194,7 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
     axes[0].plot(t, p, "o-", ms=3, color="k")
     axes[0].set(ylabel="P(SC), mean", ylim=(-0.02, 1.02), title=f"{name[:70]} (Tc = {tc:.1f} K)")
     for i, f in enumerate(features):
-        axes[1].plot(t, sv[:, i], "o-", ms=2, label=f)
+        axes[1].plot(t, sv[:, i], "o-", ms=2, label=display(f))
         axes[2].plot(t, z[:, i], "o-", ms=2, label=f)
     axes[1].axhline(0, color="grey", lw=0.6)
     axes[1].set(ylabel="SHAP (log-odds)")

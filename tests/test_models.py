@@ -156,3 +156,20 @@ def test_search_resumes_the_same_sqlite_study_after_a_kill(tiny_snapshots, tmp_p
         assert c.execute("select count(*) from trials where state='COMPLETE'").fetchone()[0] == before + 1
         assert c.execute("select count(*) from trials where state='RUNNING'").fetchone()[0] == 0
     assert "best #" in r.stderr
+
+
+def test_trial_killed_before_its_first_heartbeat_is_failed_on_resume(tmp_path):
+    """Optuna alone leaves such a trial RUNNING forever; a live trial with a fresh heartbeat stays."""
+    import optuna
+    from optuna.storages import RDBStorage
+    from optuna.trial import TrialState
+
+    from tcramp.models import _fail_dead
+
+    store = RDBStorage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=5, grace_period=10)
+    st = optuna.create_study(storage=store)
+    dead, live = st.ask(), st.ask()
+    store.record_heartbeat(live._trial_id)
+    _fail_dead(st, store, grace=0)
+    assert store.get_trial(dead._trial_id).state == TrialState.FAIL
+    assert store.get_trial(live._trial_id).state == TrialState.RUNNING

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -390,6 +391,23 @@ def _suggest(trial, families) -> tuple[str, dict]:
     }
 
 
+def _fail_dead(study, store, grace: float) -> None:
+    """Mark trials of killed runs failed. Optuna's `fail_stale_trials` skips a trial killed before
+    its first heartbeat (inside `study.ask()`); one still without a heartbeat `grace` s after its
+    start is dead as well."""
+    import optuna
+    import sqlalchemy
+    from optuna.trial import TrialState
+
+    optuna.storages.fail_stale_trials(study)
+    with store.engine.connect() as c:
+        beating = {r[0] for r in c.execute(sqlalchemy.text("select trial_id from trial_heartbeats"))}
+    cutoff = datetime.now() - timedelta(seconds=grace)
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if t._trial_id not in beating and t.datetime_start < cutoff:
+            store.set_trial_state_values(t._trial_id, TrialState.FAIL)
+
+
 def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", folds: int = 3,
            families=("catboost", "mlp"), use_temperature: bool = False, use_magpie: bool = False, config=None,
            seed: int = 0):
@@ -415,7 +433,7 @@ def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", 
         trial.set_user_attr("params", model.meta["params"])
         return model.meta["cv"]["tc_mae"]
 
-    optuna.storages.fail_stale_trials(st)
+    _fail_dead(st, store, grace=10)
     done = len(st.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     if trials > done:
         st.optimize(objective, n_trials=trials - done)

@@ -173,3 +173,16 @@ def test_trial_killed_before_its_first_heartbeat_is_failed_on_resume(tmp_path):
     _fail_dead(st, store, grace=0)
     assert store.get_trial(dead._trial_id).state == TrialState.FAIL
     assert store.get_trial(live._trial_id).state == TrialState.RUNNING
+
+
+def test_search_starts_from_each_familys_defaults(tiny_snapshots, tmp_path):
+    from tcramp.models import CatBoostSC, MLPSC, search
+    from tcramp.snapshots import read_config
+
+    run, snaps = tiny_snapshots
+    st = search(snaps, f"sqlite:///{tmp_path / 's.db'}", trials=2, folds=2, config=read_config(run))
+    first, second = (t.user_attrs["params"] for t in st.trials[:2])
+    cb, mlp = CatBoostSC().get_params(), MLPSC().get_params()
+    assert {k: first[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")} == \
+        {k: cb[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")}
+    assert tuple(second["hidden"]) == mlp["hidden"] and second["epochs"] == mlp["epochs"]

@@ -373,6 +373,18 @@ def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_
 HIDDEN = {"64-32": (64, 32), "128-64": (128, 64), "256-128-64": (256, 128, 64), "128": (128,)}
 
 
+def _defaults(kind: str) -> dict:
+    """The classifier's default parameters as a trial of the search space (enqueued first, so a
+    search never ends worse than the untuned model)."""
+    if kind == "catboost":
+        p = CatBoostSC().get_params()
+        return {"model": kind, **{k: p[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")}}
+    p = MLPSC().get_params()
+    return {"model": kind, "hidden": next(k for k, v in HIDDEN.items() if v == tuple(p["hidden"])),
+            "dropout": p["dropout"], "epochs": p["epochs"], "mlp_learning_rate": p["learning_rate"],
+            "weight_decay": p["weight_decay"]}
+
+
 def _suggest(trial, families) -> tuple[str, dict]:
     kind = trial.suggest_categorical("model", list(families))
     if kind == "catboost":
@@ -412,8 +424,9 @@ def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", 
            families=("catboost", "mlp"), use_temperature: bool = False, use_magpie: bool = False, config=None,
            seed: int = 0):
     """Optuna search over both classifier families minimising grouped-CV Tc MAE (AUC recorded
-    per trial). The study lives in `storage` (an SQLite URL): a rerun continues it, marking
-    trials of a killed run as failed, until `trials` trials have completed."""
+    per trial), starting from each family's defaults. The study lives in `storage` (an SQLite URL):
+    a rerun continues it, marking trials of a killed run as failed, until `trials` trials have
+    completed."""
     import optuna
     from optuna.storages import RDBStorage
     from optuna.trial import TrialState
@@ -424,6 +437,10 @@ def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", 
     store = RDBStorage(storage, heartbeat_interval=5, grace_period=10)
     st = optuna.create_study(study_name=study, storage=store, load_if_exists=True, direction="minimize",
                              sampler=optuna.samplers.TPESampler(seed=seed))
+
+    if not st.trials:
+        for kind in families:
+            st.enqueue_trial(_defaults(kind))
 
     def objective(trial):
         kind, params = _suggest(trial, families)

@@ -2,10 +2,13 @@
 # Regenerate every result the README quotes from the repo's snapshot set, timing each step:
 # the shipped model, the default evaluation (+ README table), the report (+ screenshot), predict
 # timing, the README example, and the tries to close the gap to Magpie-RF.
-# Usage: bash scripts/results.sh ["TRAIN_FLAGS"]   (default "--use-temperature --magpie"; ~1 h on 2 cores)
+# Usage: bash scripts/results.sh ["TRAIN_FLAGS"]   (~1 h on 2 cores)
+# Default flags: latent + T + Magpie with the best CatBoost parameters of the stored search
+# (docs/search/catboost.db, study "shipped"; `optuna trials --study-name shipped --storage sqlite:///docs/search/catboost.db`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-flags=${1:---use-temperature --magpie}
+best='{"depth":7,"iterations":1338,"l2_leaf_reg":12.374880561932986,"learning_rate":0.05075828268625432}'
+flags=${1:---use-temperature --magpie --params $best}
 snap=data/snapshots/chgnet
 step() { local t=$SECONDS; echo "== $*"; "$@"; echo "== done in $((SECONDS - t)) s: $1 $2"; }
 rm -rf src/tcramp/shipped

@@ -450,7 +450,7 @@ def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", 
         trial.set_user_attr("params", model.meta["params"])
         return model.meta["cv"]["tc_mae"]
 
-    _fail_dead(st, store, grace=10)
+    _fail_dead(st, store, grace=store.grace_period)
     done = len(st.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     if trials > done:
         st.optimize(objective, n_trials=trials - done)

@@ -2,7 +2,7 @@
 # Regenerate every result the README quotes from the repo's snapshot set, timing each step:
 # the shipped model, the default evaluation (+ README table), the report (+ screenshot), predict
 # timing, the README example, and the tries to close the gap to Magpie-RF.
-# Usage: bash scripts/results.sh ["TRAIN_FLAGS"]   (23 min on 2 cores for 1,580 materials)
+# Usage: bash scripts/results.sh ["TRAIN_FLAGS"]   (25 min on 2 cores for 1,879 materials)
 # Default flags: latent + T + Magpie with the best CatBoost parameters of the stored search
 # (docs/search/catboost.db, study "shipped"; `optuna trials --study-name shipped --storage sqlite:///docs/search/catboost.db`).
 set -euo pipefail

@@ -183,6 +183,6 @@ def test_search_starts_from_each_familys_defaults(tiny_snapshots, tmp_path):
     st = search(snaps, f"sqlite:///{tmp_path / 's.db'}", trials=2, folds=2, config=read_config(run))
     first, second = (t.user_attrs["params"] for t in st.trials[:2])
     cb, mlp = CatBoostSC().get_params(), MLPSC().get_params()
-    assert {k: first[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")} == \
-        {k: cb[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")}
+    searched = ("depth", "iterations", "learning_rate", "l2_leaf_reg")
+    assert {k: first[k] for k in searched} == {k: cb[k] for k in searched}
     assert tuple(second["hidden"]) == mlp["hidden"] and second["epochs"] == mlp["epochs"]

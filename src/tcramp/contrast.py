@@ -69,7 +69,9 @@ def contrast_columns() -> list[str]:
     return cols + ["bond_lohi_mean", "bond_lohi_min", "bond_cn_mean"]
 
 
-def neighbours(structure: Structure, tol: float = TOL, name: str = "structure") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def neighbours(
+    structure: Structure, tol: float = TOL, name: str = "structure"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed neighbour pairs (centre indices, neighbour indices, distances in Å) by the
     `MinimumDistanceNN` rule d_ij < (1 + tol) · d_min(i), periodic images included."""
     if not structure.is_ordered:
@@ -90,7 +92,7 @@ def neighbours(structure: Structure, tol: float = TOL, name: str = "structure") 
 def _stats(x: np.ndarray, prefix: str) -> dict[str, float]:
     if x.size == 0:
         return {f"{prefix}_{s}": np.nan for s in STATS}
-    return {f"{prefix}_mean": x.mean(), f"{prefix}_std": x.std(), f"{prefix}_min": x.min(), f"{prefix}_max": x.max()}
+    return dict(zip((f"{prefix}_{s}" for s in STATS), (x.mean(), x.std(), x.min(), x.max())))
 
 
 def contrast(structure: Structure, name: str = "structure") -> dict[str, float]:

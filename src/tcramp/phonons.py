@@ -22,6 +22,7 @@ import phonopy
 from ase import Atoms
 from phonopy.phonon.random_displacements import RandomDisplacements
 from phonopy.structure.atoms import PhonopyAtoms
+from phonopy.structure.cells import Primitive
 
 from .mlff import MLFF
 
@@ -92,7 +93,10 @@ def phonons(
         masses=atoms.get_masses(),
     )
     ph = phonopy.Phonopy(
-        unit, supercell_matrix=supercell_matrix(atoms, min_length, max_atoms), symprec=SYMPREC
+        unit,
+        supercell_matrix=supercell_matrix(atoms, min_length, max_atoms),
+        primitive_matrix="P",  # the cell as given: its Γ modes are what MD in it can hold
+        symprec=SYMPREC,
     )
     ph.generate_displacements(distance=distance)
     cells = [ph.supercell, *ph.supercells_with_displacements]
@@ -168,9 +172,8 @@ def _gamma(phonon: phonopy.Phonopy, classical: bool) -> RandomDisplacements:
     folded = np.zeros((n, n, 3, 3))
     for i, row in enumerate(sc.u2s_map):
         np.add.at(folded[i], unit_of, fc[row])
-    prim = phonopy.Phonopy(phonon.unitcell, symprec=SYMPREC).primitive  # the unit cell itself
     rd = RandomDisplacements(
-        phonon.unitcell, prim, folded, dist_func="classical" if classical else "quantum"
+        phonon.unitcell, Primitive(phonon.unitcell, np.eye(3), symprec=SYMPREC), folded, dist_func="classical" if classical else "quantum"
     )
     freqs = rd.frequencies.copy()
     freqs[0, np.argsort(np.abs(freqs[0]))[:3]] = 0

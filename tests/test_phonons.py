@@ -9,7 +9,14 @@ from ase.constraints import FixCom
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
-from tcramp.phonons import descriptors, gamma_frequencies, harmonic_msd, phonons, sample, supercell_matrix
+from tcramp.phonons import (
+    descriptors,
+    gamma_frequencies,
+    harmonic_msd,
+    phonons,
+    sample,
+    supercell_matrix,
+)
 from tcramp.relax import relax
 
 THZ_TO_MEV = 4.135667696
@@ -76,7 +83,7 @@ def test_sampler_zero_point_matches_quantum_msd(nb):
     zero_point = harmonic_msd(ph, [1.0], classical=False)[0]
     u = sample(ph, 1.0, 20000, np.random.default_rng(0))
     assert u.shape == (20000, 2, 3)
-    np.testing.assert_allclose(u.sum(axis=1), 0, atol=1e-12)  # no translation
+    np.testing.assert_allclose(u.sum(axis=1), 0, atol=1e-6)  # no translation (Å)
     # 20,000 Gaussian draws: relative error of a mean square ~ sqrt(2/20000) = 1 %
     np.testing.assert_allclose((u**2).sum(axis=2).mean(axis=0), zero_point, rtol=0.04)
     # at 1 K the quantum MSD is the zero point, far above the classical value

@@ -16,7 +16,7 @@ from ase.optimize import FIRE
 
 from .mlff import MLFF
 
-__all__ = ["FMAX", "MAX_VOLUME_CHANGE", "STEPS", "Relaxation", "RelaxError", "relax"]
+__all__ = ["FMAX", "MAX_VOLUME_CHANGE", "STEPS", "RelaxError", "Relaxation", "relax"]
 
 FMAX = 0.05  # eV/Å (cell components: eV/Å of the filter's scaled virial)
 STEPS = 300

@@ -32,7 +32,6 @@ from pymatgen.core import Structure
 from .base import MLFF, Prediction, resolve_device
 
 
-
 @dataclass
 class _Verlet:
     """A Verlet list (pairs within cutoff + skin of `positions`) and the graph last built on it."""

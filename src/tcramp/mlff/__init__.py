@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from .base import MLFF, MLFFCalculator, Prediction, UnsupportedElementError, resolve_device
+from .base import (
+    MLFF,
+    MLFFCalculator,
+    Prediction,
+    UnsupportedElementError,
+    resolve_device,
+)
 
 __all__ = [
     "BACKENDS",

@@ -1,4 +1,5 @@
-"""The MLFF interface: energy, forces and one latent vector per structure, plus an ASE calculator.
+"""The MLFF interface: energy, forces, latents (pooled and per atom), magnetic moments and stress
+per structure, plus an ASE calculator.
 
 A backend is one file defining a subclass of `MLFF`; `tcramp.mlff.load_mlff(name)` finds it in
 the registry. MD runs through ASE integrators with `MLFFCalculator`, which keeps the latent of
@@ -24,11 +25,20 @@ class UnsupportedElementError(ValueError):
 
 @dataclass(frozen=True)
 class Prediction:
-    """One structure's outputs: total energy (eV), forces (n, 3) in eV/Å, latent (d,)."""
+    """One structure's outputs.
+
+    energy: total energy (eV); forces: (n, 3) eV/Å, None when not asked for; latent: (d,), the
+    mean over atoms of `atom_latent` (n, d), the final per-atom features; magmom: (n,) μB, None
+    when the backend has no magnetic-moment head; stress: (6,) Voigt (xx, yy, zz, yz, xz, xy) in
+    eV/Å³ with ASE's sign (1/V dE/dε), None unless asked for.
+    """
 
     energy: float
-    forces: np.ndarray
+    forces: np.ndarray | None
     latent: np.ndarray
+    atom_latent: np.ndarray | None = None
+    magmom: np.ndarray | None = None
+    stress: np.ndarray | None = None
 
 
 def resolve_device(device: str) -> str:
@@ -60,11 +70,14 @@ class MLFF(ABC):
             raise UnsupportedElementError(f"{self.name} does not support element(s) {', '.join(bad)}")
 
     @abstractmethod
-    def predict(self, structures: Sequence[Atoms]) -> list[Prediction]:
-        """Energy, forces and latent for each structure (a batch gives the single results)."""
+    def predict(
+        self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False
+    ) -> list[Prediction]:
+        """Outputs for each structure (a batch gives the single results). `forces=False` runs
+        without autograd (latent-only passes); `stress=True` adds the stress."""
 
-    def calculator(self) -> MLFFCalculator:
-        return MLFFCalculator(self)
+    def calculator(self, stress: bool = False) -> MLFFCalculator:
+        return MLFFCalculator(self, stress=stress)
 
 
 def _symbol(z: int) -> str:
@@ -74,20 +87,31 @@ def _symbol(z: int) -> str:
 
 
 class MLFFCalculator(Calculator):
-    """ASE calculator over an `MLFF`: energy and forces, with `results["latent"]` kept too."""
+    """ASE calculator over an `MLFF`: energy, forces and (when asked) stress, with the latents and
+    magnetic moments of each call kept in `results`.
 
-    implemented_properties = ["energy", "free_energy", "forces", "latent"]
+    Stress is computed when requested, or with every call when `stress=True` (cell relaxations
+    ask for forces then stress of the same geometry: one model call instead of two).
+    """
 
-    def __init__(self, mlff: MLFF, **kwargs):
+    implemented_properties = ["energy", "free_energy", "forces", "stress", "latent"]
+
+    def __init__(self, mlff: MLFF, stress: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.mlff = mlff
+        self.stress = stress
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
-        (p,) = self.mlff.predict([self.atoms])
+        (p,) = self.mlff.predict([self.atoms], stress=self.stress or "stress" in properties)
         self.results = {
             "energy": p.energy,
             "free_energy": p.energy,
             "forces": p.forces,
             "latent": p.latent,
+            "atom_latent": p.atom_latent,
         }
+        if p.magmom is not None:
+            self.results["magmoms"] = p.magmom
+        if p.stress is not None:
+            self.results["stress"] = p.stress

@@ -4,9 +4,14 @@ Forces come from one autograd pass without `create_graph` and without the stress
 heads, which NVT MD does not need. Graph edges come from a Verlet list (pairs within cutoff +
 `skin`, rebuilt once an atom has moved skin/2): each step takes the pairs inside the atom- and
 bond-graph cutoffs from it exactly, and reuses the last crystal graph when those pair sets are
-unchanged, else rebuilds it with CHGNet's own graph routines. Latent:
-CHGNet's `crystal_fea`, the mean over atoms of the final message-passing layer's atom features
-(64-d).
+unchanged, else rebuilds it with CHGNet's own graph routines. Latent: the
+mean over atoms of the final message-passing layer's atom features (64-d, after the readout
+LayerNorm), which are `atom_latent` (captured by a forward hook: CHGNet's `return_atom_feas` gives
+the penultimate layer's, which feed its magmom head). CHGNet's own `crystal_fea` is the *sum* of
+the final features for the 0.3.0 weights (`mlp_first` readout), so it grows with the cell; tcramp
+before schema v2 stored that sum. Magnetic moments come from CHGNet's site-wise head (one linear layer). Stress, when
+asked, is the energy's gradient with respect to CHGNet's strain tensors (its own stress path,
+without `create_graph`). `forces=False` runs under `torch.inference_mode` (no autograd).
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ from pymatgen.core import Structure
 from .base import MLFF, Prediction, resolve_device
 
 
-
 @dataclass
 class _Verlet:
     """A Verlet list (pairs within cutoff + skin of `positions`) and the graph last built on it."""
@@ -44,7 +48,7 @@ class _Verlet:
 
 class CHGNetMLFF(MLFF):
     name = "chgnet"
-    pooling = "mean of final-layer atom features (crystal_fea)"
+    pooling = "mean of final-layer atom features"
     elements = frozenset(range(1, 95))
 
     def __init__(self, weights: str | None = None, device: str = "auto", skin: float = 1.0):
@@ -57,6 +61,9 @@ class CHGNetMLFF(MLFF):
             else:
                 model = CHGNet.load(model_name="0.3.0", use_device=self.device)
         self.model = model.eval().requires_grad_(False)  # forces need position grads only
+        # the final per-atom features (what crystal_fea averages): the readout norm's output
+        final = model.readout_norm or model.atom_conv_layers[-1]
+        final.register_forward_hook(lambda _mod, _inp, out: setattr(self, "_final", out))
         self.version = f"chgnet {version('chgnet')} / weights {model.version or weights}"
         self.latent_size = int(model.model_args["atom_fea_dim"])
         self.skin = skin
@@ -113,27 +120,53 @@ class CHGNetMLFF(MLFF):
         )
         return v.graph
 
-    def predict(self, structures: Sequence[Atoms]) -> list[Prediction]:
+    def predict(
+        self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False
+    ) -> list[Prediction]:
         from chgnet.model.model import BatchedGraph
 
         for atoms in structures:
             self.check(atoms)
         m = self.model
-        graphs = [self._graph(a) for a in structures]
-        batch = BatchedGraph.from_graphs(
-            graphs,
-            bond_basis_expansion=m.bond_basis_expansion,
-            angle_basis_expansion=m.angle_basis_expansion,
-            compute_stress=False,
+        graphs = [self._graph(a) for a in structures]  # outside inference mode: graphs are cached
+        grad = forces or stress
+        with torch.enable_grad() if grad else torch.inference_mode():
+            batch = BatchedGraph.from_graphs(
+                graphs,
+                bond_basis_expansion=m.bond_basis_expansion,
+                angle_basis_expansion=m.angle_basis_expansion,
+                compute_stress=stress,
+            )
+            out = m._compute(batch, compute_force=False, compute_magmom=True)
+            n = out["atoms_per_graph"]
+            per_atom = out["e"] + (0 if m.composition_model is None else m.composition_model(graphs))
+            total = per_atom * n if m.is_intensive else per_atom
+            wrt = (list(batch.atom_positions) if forces else []) + (list(batch.strains) if stress else [])
+            grads = torch.autograd.grad(total.sum(), wrt) if grad else ()
+        k = len(structures)
+        f = [-g.cpu().numpy().astype(np.float64) for g in grads[:k]] if forces else [None] * k
+        # CHGNet's stress: dE/dstrain / V (it scales this by 160.2 to GPa; ASE's eV/Å³ undoes that)
+        s = (
+            [_voigt(g.cpu().numpy() / float(v)) for g, v in zip(grads[-k:], batch.volumes)]
+            if stress
+            else [None] * k
         )
-        out = m._compute(batch, compute_force=False, return_crystal_feas=True)
-        n = out["atoms_per_graph"]
-        per_atom = out["e"] + (0 if m.composition_model is None else m.composition_model(graphs))
-        total = per_atom * n if m.is_intensive else per_atom
-        grads = torch.autograd.grad(total.sum(), batch.atom_positions)
-        latent = out["crystal_fea"].detach().cpu().numpy()
+        atom_latent = np.split(self._final.detach().cpu().numpy(), np.cumsum(n.cpu().numpy())[:-1])
         energy = total.detach().cpu().numpy()
         return [
-            Prediction(float(energy[i]), -grads[i].detach().cpu().numpy().astype(np.float64), latent[i])
-            for i in range(len(structures))
+            Prediction(
+                float(energy[i]),
+                f[i],
+                atom_latent[i].mean(axis=0),
+                atom_latent=atom_latent[i],
+                magmom=out["m"][i].detach().cpu().numpy(),
+                stress=s[i],
+            )
+            for i in range(k)
         ]
+
+
+def _voigt(t: np.ndarray) -> np.ndarray:
+    """(3, 3) -> Voigt (xx, yy, zz, yz, xz, xy), symmetrised."""
+    t = (t + t.T) / 2
+    return np.array([t[0, 0], t[1, 1], t[2, 2], t[1, 2], t[0, 2], t[0, 1]])

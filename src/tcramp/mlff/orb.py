@@ -2,8 +2,9 @@
 
 D3 dispersion is part of the learned energy and forces, as in orb-models' own `ORBCalculator`; no
 separate D3 term is added. Without `weights` orb-models downloads the official checkpoint (needs
-network). Forces come from the force head (no autograd), so the forward pass runs under `no_grad`
-and skips the stress head. Latent: mean over atoms of the final message-passing node features (256-d).
+network). Forces come from the force head (no autograd), so the forward pass runs under
+`inference_mode`; the stress head runs only when stress is asked for. Latent: mean over atoms of the
+final message-passing node features (256-d), which are `atom_latent`; no magnetic moments.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class OrbMLFF(MLFF):
         self.version = f"orb-models {version('orb-models')} / weights {weights or official}"
         self.latent_size = int(model.heads["energy"].mlp[0].in_features)
 
-    def predict(self, structures: Sequence[Atoms]) -> list[Prediction]:
+    def predict(
+        self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False
+    ) -> list[Prediction]:
         from orb_models.forcefield.atomic_system import ase_atoms_to_atom_graphs
         from orb_models.forcefield.base import batch_graphs
         from orb_models.forcefield.segment_ops import aggregate_nodes
@@ -45,19 +48,28 @@ class OrbMLFF(MLFF):
         for atoms in structures:
             self.check(atoms)
         m = self.model
+        if stress and "stress" not in m.heads:
+            raise ValueError(f"{self.version} has no stress head")
         batch = batch_graphs(
             [
                 ase_atoms_to_atom_graphs(a, system_config=m.system_config, device=self.device)
                 for a in structures
             ]
         )
-        with torch.no_grad():
+        k = len(structures)
+        split = np.cumsum(batch.n_node.cpu().numpy())[:-1]
+        with torch.inference_mode():
             nodes = m.model(batch)["node_features"]
             energy = m.heads["energy"].predict(nodes, batch).cpu().numpy()
-            forces = m.heads["forces"].predict(nodes, batch).cpu().numpy().astype(np.float64)
+            f = [None] * k
+            if forces:
+                f = np.split(m.heads["forces"].predict(nodes, batch).cpu().numpy().astype(np.float64), split)
+            s = [None] * k
+            if stress:  # orb's stress head predicts ASE-convention Voigt stress in eV/Å³
+                s = list(m.heads["stress"].predict(nodes, batch).cpu().numpy().astype(np.float64))
             latent = aggregate_nodes(nodes, batch.n_node, reduction="mean").cpu().numpy()
-        split = np.cumsum(batch.n_node.cpu().numpy())[:-1]
+            atom_latent = np.split(nodes.cpu().numpy(), split)
         return [
-            Prediction(float(e), f, z)
-            for e, f, z in zip(energy, np.split(forces, split), latent, strict=True)
+            Prediction(float(energy[i]), f[i], latent[i], atom_latent=atom_latent[i], stress=s[i])
+            for i in range(k)
         ]

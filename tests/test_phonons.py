@@ -1,0 +1,91 @@
+"""Phonons with the real CHGNet through phonopy: stability, frequencies against experiment (with
+CHGNet's known softening), harmonic MSD against MD and the harmonic sampler's zero point."""
+
+import numpy as np
+import pytest
+from ase import units
+from ase.build import bulk
+from ase.constraints import FixCom
+from ase.md.langevin import Langevin
+from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+from tcramp.phonons import (
+    descriptors,
+    gamma_frequencies,
+    harmonic_msd,
+    phonons,
+    sample,
+    supercell_matrix,
+)
+from tcramp.relax import relax
+
+THZ_TO_MEV = 4.135667696
+
+
+@pytest.fixture(scope="module")
+def nb(chgnet):
+    """Relaxed conventional bcc Nb (2 atoms) and its phonons."""
+    r = relax(bulk("Nb", "bcc", a=3.30, cubic=True), chgnet)
+    return r.atoms, phonons(r.atoms, chgnet)
+
+
+def test_supercell_matrix_widths_and_cap():
+    a = bulk("Nb", "bcc", a=3.30, cubic=True)  # widths 3.30 Å
+    assert supercell_matrix(a, 8.0, 100).diagonal().tolist() == [3, 3, 3]  # 54 atoms
+    assert supercell_matrix(a, 8.0, 20).diagonal().tolist() == [2, 2, 2]  # capped: 16 atoms
+    assert supercell_matrix(a * (4, 4, 4), 8.0, 20).diagonal().tolist() == [1, 1, 1]
+
+
+def test_nb_stable_and_softened(nb):
+    d = descriptors(nb[1])
+    assert d["imaginary_fraction"] == 0 and d["omega_min"] > -0.1 * THZ_TO_MEV
+    assert 0 < d["omega_log"] < d["omega_2"] < d["omega_max"]
+    assert d["omega_mean"] < d["omega_rms"] < d["omega_max"]
+    assert set(d["elements"]) == {"Nb"}
+    assert d["elements"]["Nb"]["omega_log"] == pytest.approx(d["omega_log"], rel=1e-6)
+    # Nb: highest phonon frequency ~7.9 THz = 32.7 meV (inelastic neutron scattering, Powell,
+    # Martel & Woods, Phys. Rev. 171, 727 (1968)); Debye temperature 275 K (Kittel, ch. 5).
+    # Universal MLFFs soften phonons systematically (Deng et al., arXiv 2405.07105); CHGNet 0.3.0
+    # gives ~0.57 of the measured ω_max and ~0.6 of Θ_D here: the test pins that band.
+    assert 0.45 < d["omega_max"] / 32.7 < 0.8
+    assert 0.45 < d["debye_temperature"] / 275 < 0.8
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured: CHGNet MD MSD at 20 K is 2.2x the finite-displacement harmonic value; "
+    "CHGNet's Γ frequency of this cell rises with the displacement used (3.13 THz at 0.002 Å, "
+    "3.45 at 0.01, 3.61 at 0.04): its energy surface is not harmonic near the minimum",
+)
+def test_md_msd_matches_classical_harmonic(chgnet, nb):
+    """Langevin MD at 20 K in the 2-atom cell vs the classical harmonic Γ-mode MSD."""
+    atoms, ph = nb
+    t = 20.0
+    a = atoms.copy()
+    a.calc = chgnet.calculator()
+    a.set_constraint(FixCom())
+    MaxwellBoltzmannDistribution(a, temperature_K=t, rng=np.random.default_rng(0))
+    md = Langevin(a, 4 * units.fs, temperature_K=t, friction=0.02 / units.fs, rng=np.random.default_rng(1))
+    md.run(200)
+    ref = atoms.positions
+    msd = []
+    for _ in range(1000):
+        md.run(1)
+        d = a.positions - ref
+        msd.append((d**2).sum(axis=1))
+    harmonic = harmonic_msd(ph, [t], classical=True)[0]
+    # sampling error of ~5 ps at friction 0.02/fs over 3 modes: ~10 %; anharmonicity at 20 K: small
+    np.testing.assert_allclose(np.mean(msd, axis=0), harmonic, rtol=0.25)
+
+
+def test_sampler_zero_point_matches_quantum_msd(nb):
+    _, ph = nb
+    zero_point = harmonic_msd(ph, [1.0], classical=False)[0]
+    u = sample(ph, 1.0, 20000, np.random.default_rng(0))
+    assert u.shape == (20000, 2, 3)
+    np.testing.assert_allclose(u.sum(axis=1), 0, atol=1e-6)  # no translation (Å)
+    # 20,000 Gaussian draws: relative error of a mean square ~ sqrt(2/20000) = 1 %
+    np.testing.assert_allclose((u**2).sum(axis=2).mean(axis=0), zero_point, rtol=0.04)
+    # at 1 K the quantum MSD is the zero point, far above the classical value
+    assert (zero_point > 10 * harmonic_msd(ph, [1.0], classical=True)[0]).all()
+    assert (gamma_frequencies(ph)[3:] > 0).all()

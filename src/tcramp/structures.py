@@ -102,9 +102,11 @@ def order(
 ) -> OrderedCell:
     """Turn a (possibly disordered) structure into an ordered cell of at most `max_atoms` atoms.
 
-    Same structure and seed give the same cell. Raises `CellError` when even the parent cell
-    exceeds the cap.
+    The structure is first reduced to its primitive cell (a 108-atom Al supercell becomes one
+    atom, then grows to `min_atoms`). Same structure and seed give the same cell. Raises
+    `CellError` when even the primitive cell exceeds the cap.
     """
+    structure = structure.get_primitive_structure()
     pools = _pools(structure)
     target = {el.symbol: amt for el, amt in structure.composition.element_composition.items()}
     candidates = []

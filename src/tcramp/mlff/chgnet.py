@@ -70,7 +70,7 @@ class CHGNetMLFF(MLFF):
         cell, pos = atoms.cell.array, atoms.positions
         key = atoms.numbers.tobytes() + cell.tobytes()
         v = self._cache.get(key)
-        if v is None or np.abs(pos - v.positions).max() >= self.skin / 2:
+        if v is None or np.linalg.norm(pos - v.positions, axis=1).max() >= self.skin / 2:
             s = Structure(cell, atoms.numbers, pos, coords_are_cartesian=True)
             center, neighbor, image, _ = s.get_neighbor_list(
                 r=conv.atom_graph_cutoff + self.skin, numerical_tol=1e-8

@@ -29,6 +29,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from tcramp.data import load_3dsc
+from tcramp.mlff import load_mlff
+from tcramp.pipeline import simulate_material
+from tcramp.ramp import RampConfig, material_seed, temperatures
+from tcramp.run import simulate
+from tcramp.snapshots import read_snapshots
+from tcramp.structures import CellError, order
+
 NAMES = [
     "Al0.5Ga0.5V3-MP-mp-1228807",  # 8 atoms
     "Ba2Cu3Pr0.5Y0.5O7-MP-mp-1228182",  # 26 atoms
@@ -46,17 +54,12 @@ def _init(threads: int) -> None:
 
 
 def _materials(names):
-    from tcramp.data import load_3dsc
-
     by_name = {m.name: m for m in load_3dsc()}
     return [by_name[n] for n in names]
 
 
 def _cells(names):
     from pymatgen.io.ase import AseAtomsAdaptor
-
-    from tcramp.ramp import RampConfig, material_seed
-    from tcramp.structures import order
 
     cfg = RampConfig()
     return [
@@ -69,8 +72,6 @@ def _cells(names):
 
 
 def _steps(tc: float) -> int:
-    from tcramp.ramp import RampConfig, temperatures
-
     c = RampConfig()
     return c.first_equil_steps + c.sample_steps + (len(temperatures(tc, c)) - 1) * (c.equil_steps + c.sample_steps)
 
@@ -80,8 +81,6 @@ def bare_model(names, calls: int = 12) -> dict:
     import torch
     from chgnet.model.model import BatchedGraph
     from pymatgen.io.ase import AseAtomsAdaptor
-
-    from tcramp.mlff import load_mlff
 
     m = load_mlff("chgnet", None, "cpu").model
     out = {}
@@ -116,9 +115,6 @@ def plain_ase(names) -> dict:
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
     from chgnet.model.dynamics import CHGNetCalculator
 
-    from tcramp.mlff import load_mlff
-    from tcramp.ramp import RampConfig, temperatures
-
     c = RampConfig()
     calc = CHGNetCalculator(model=load_mlff("chgnet", None, "cpu").model, use_device="cpu")
     out = {}
@@ -139,9 +135,6 @@ def plain_ase(names) -> dict:
 def engine(names) -> dict:
     """(c) tcramp's ramp engine on each material: wall seconds, atoms, steps, T tracking."""
     from ase import units
-
-    from tcramp.ramp import RampConfig
-    from tcramp.snapshots import simulate_material
 
     out = {}
     for m in _materials(names):
@@ -204,8 +197,6 @@ def main() -> None:
     import dataclasses
     import tempfile
 
-    from tcramp.snapshots import read_snapshots, simulate
-
     copies = [dataclasses.replace(m, name=f"{m.name}#{k}") for k in range(n) for m in _materials(NAMES)]
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -216,9 +207,6 @@ def main() -> None:
     heat = float(np.mean([r["heat"] for r in eng]))
 
     # projection: a random sample of covered materials ramped by the engine, then a per-step fit
-    from tcramp.data import load_3dsc
-    from tcramp.ramp import RampConfig, material_seed
-    from tcramp.structures import CellError, order
 
     cfg = RampConfig()
     covered = []

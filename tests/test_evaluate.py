@@ -9,7 +9,8 @@ import pytest
 from conftest import TINY
 from tcramp.evaluate import (BEGIN, END, METHODS, EvalConfig, _calibrate, evaluate, materials_table, results_table,
                              write_readme_table)
-from tcramp.splits import grouped_folds
+from tcramp.ramp import RampConfig
+from tcramp.splits import grouped_folds, leakage_groups
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +60,6 @@ def test_real_split_never_shares_material_formula_or_parent(bundled):
     """On the bundled set's real metadata: no fold's train and test share any key."""
     rows = pd.DataFrame([{"name": m.name, "formula": m.formula, "parent_id": m.parent_id, "group": m.group,
                           "tc": m.tc, "sc_class": m.sc_class, "synth_doped": m.synth_doped} for m in bundled.values()])
-    from tcramp.splits import leakage_groups
-
     g = leakage_groups(rows)
     for train, test in grouped_folds(g, 5, seed=0):
         for key in ("name", "formula", "parent_id"):
@@ -92,3 +91,11 @@ def test_hybrid_ablation_and_base_grid_only(tiny_snapshots, tmp_path):
     assert result["features"] == {"latent": False, "temperature": True, "magpie": True, "dense": False}
     assert np.isfinite(result["thresholds"]["ramp-catboost@cal"]["mae"])
     assert "Ramp classifier inputs: temperature, magpie; base grid only" in (tmp_path / "summary.md").read_text()
+
+
+def test_default_config_is_checked_against_the_snapshots(tiny_snapshots, tmp_path):
+    """Without `config`, evaluate takes the default settings and refuses a build of others by name
+    (it used to fail inside `temperatures(0.0, None)`)."""
+    _, df = tiny_snapshots
+    with pytest.raises(ValueError, match=f"ramp settings {RampConfig().settings_hash} differ"):
+        evaluate(df, tmp_path / "out")

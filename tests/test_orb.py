@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from conftest import TINY
 from tcramp.data import load_3dsc
+from tcramp.pipeline import simulate_material
 from tcramp.mlff import load_mlff
 from tcramp.structures import order
 
@@ -38,9 +40,6 @@ def test_metadata(mlff):
 
 def test_ramp_snapshots_carry_orb_latents(mlff, tmp_path):
     """A full (tiny) ramp through the snapshot stage with the orb backend."""
-    from conftest import TINY
-    from tcramp.snapshots import simulate_material
-
     m = next(m for m in load_3dsc() if m.name == "Ag1Mg1-MP-mp-2696")
     weights = mlff.version.split(" / weights ")[1]
     # random weights give unphysical forces: lift the explosion guards for this plumbing test

@@ -9,11 +9,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pandas as pd
 import pytest
 
 from conftest import CLI, SMALL, TINY
-from tcramp.snapshots import read_failures, read_snapshots, shard, simulate
+from tcramp.data import stratified
+from tcramp.run import shard, simulate
+from tcramp.snapshots import pack, read_failures, read_snapshots
 
 
 def _csv(tmp_path: Path, materials, extra: str = "") -> Path:
@@ -157,8 +160,6 @@ def test_pack_merges_and_resume_sees_packed(small, tmp_path):
     out = tmp_path / "out"
     simulate(small[:2], out, TINY, workers=0, device="cpu")
     rows = read_snapshots(out)
-    from tcramp.snapshots import pack
-
     path = pack(out)
     assert path.exists() and not list((out / "materials").glob("*.parquet"))
     pd.testing.assert_frame_equal(read_snapshots(out), rows)
@@ -176,11 +177,26 @@ def test_pack_merges_and_resume_sees_packed(small, tmp_path):
 
 
 def test_stratified_prefix_covers_every_class(bundled):
-    from tcramp.data import stratified
-
     mats = list(bundled.values())
     order = stratified(mats)
     assert sorted(m.name for m in order) == sorted(bundled) and order == stratified(mats)
     head = order[:300]
     assert {m.sc_class for m in head} == {m.sc_class for m in mats}
     assert 0.1 < sum(m.tc == 0 for m in head) / 300 < 0.5
+
+
+def test_local_cluster_is_closed_when_an_error_escapes(small, tmp_path):
+    """An unexpected error (here from the caller's own callback) leaves no worker process behind."""
+
+    def fail(kind, name, reason):
+        raise RuntimeError("caller failed")
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    with pytest.raises(RuntimeError, match="caller failed"):
+        simulate(small[:1], tmp_path / "out", TINY, workers=1, device="cpu", on_event=fail)
+    # multiprocessing's resource tracker lives as long as this process; worker processes must not
+    new = [p for p in me.children(recursive=True)
+           if p.pid not in before and "multiprocessing.resource_tracker" not in " ".join(p.cmdline())]
+    _, alive = psutil.wait_procs(new, timeout=10)
+    assert [p.cmdline() for p in alive] == []

@@ -1,8 +1,10 @@
 """tcramp: superconducting Tc from machine-learned force-field latents along MD temperature ramps."""
 
 from .data import Material, load_dataset
+from .pipeline import predict_tc, simulate_material
 from .ramp import RampConfig, ramp, temperatures
-from .snapshots import pack, read_failures, read_snapshots, simulate, simulate_material
+from .run import simulate
+from .snapshots import pack, read_failures, read_snapshots
 from .structures import order
 
 __all__ = [
@@ -11,6 +13,7 @@ __all__ = [
     "load_dataset",
     "order",
     "pack",
+    "predict_tc",
     "ramp",
     "read_failures",
     "read_snapshots",

@@ -23,9 +23,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from pymatgen.core import Composition
 
-from .models import CatBoostSC, MLPSC, base_grid, curve_tc, feature_columns, with_magpie
+from .composition import magpie
+from .features import feature_columns, with_magpie
+from .models import MLPSC, CatBoostSC
+from .ramp import RampConfig
+from .report import plot_curve
 from .splits import grouped_folds, leakage_groups
+from .tc import base_grid, curve_tc, tc_summary
 
 __all__ = ["METHODS", "EvalConfig", "evaluate", "materials_table", "metrics", "write_readme_table"]
 
@@ -65,10 +72,6 @@ class EvalConfig:
 def materials_table(snapshots: pd.DataFrame) -> pd.DataFrame:
     """One row per material: identity, Tc, leakage group, elements, Magpie features and the
     ground-state latent (`g_latent_*`, from its lowest-temperature snapshot)."""
-    from pymatgen.core import Composition
-
-    from .composition import magpie
-
     first = snapshots.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
     groups = leakage_groups(snapshots)
     group_of = dict(zip(snapshots["name"], groups))
@@ -183,10 +186,20 @@ def _classifier_metrics(proba: pd.DataFrame) -> dict:
     return out
 
 
-def evaluate(snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig(), config=None,
+def evaluate(snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig(), config: RampConfig | None = None,
              log=print) -> dict:
     """Run the CV and the experiments; write `metrics.json`, `predictions.csv`, plots and
-    `summary.md` into `out`. Returns the metrics dictionary."""
+    `summary.md` into `out`. Returns the metrics dictionary.
+
+    `config` is the build's `RampConfig` (`tcramp.snapshots.read_config`; default settings when
+    omitted), checked against the snapshots' ramp hash."""
+    config = config or RampConfig()
+    built = set(snap["ramp_hash"])
+    if built != {config.settings_hash}:
+        raise ValueError(
+            f"ramp settings {config.settings_hash} differ from the snapshots' {', '.join(sorted(built))}; "
+            "pass the build's settings (tcramp.snapshots.read_config)"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     snap = snap.reset_index(drop=True)
@@ -290,13 +303,9 @@ def _high_error(cv: pd.DataFrame, mat: pd.DataFrame, worst: int) -> dict:
 
 
 def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     methods = [m for m in METHODS if m in cv and m != "mean"]
-    fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3.3), dpi=110, squeeze=False)
+    fig = Figure(figsize=(3.2 * len(methods), 3.3), dpi=110)
+    axes = fig.subplots(1, len(methods), squeeze=False)
     hi = float(max(cv[["tc_true", *methods]].max().max(), 1.0)) * 1.05
     for ax, m in zip(axes[0], methods):
         ax.scatter(cv["tc_true"], cv[m], s=5, alpha=0.4)
@@ -305,9 +314,9 @@ def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
         ax.set(title=f"{m}\nMAE {mae:.1f} K", xlabel="true Tc (K)", ylabel="predicted Tc (K)", xlim=(0, hi), ylim=(0, hi))
     fig.tight_layout()
     fig.savefig(out / "parity.png")
-    plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=110)
+    fig = Figure(figsize=(4, 4), dpi=110)
+    ax = fig.subplots()
     for m in ("ramp-catboost", "ramp-mlp"):
         if m not in proba:
             continue
@@ -321,9 +330,6 @@ def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "reliability.png")
-    plt.close(fig)
-
-    from .report import plot_curve
 
     for name in [n for n in cfg.curves if n in set(proba["name"])]:
         sub = proba[proba["name"] == name]
@@ -331,8 +337,6 @@ def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
         keep = base_grid(rows, config)
         p = sub.loc[keep, "ramp-catboost"].to_numpy()
         t = rows.loc[keep, "T_target"].to_numpy()
-        from .tc import tc_summary
-
         rec = {"name": name, "temperatures": t.tolist(), "p_mean": p.tolist(), "p_low": p.tolist(),
                "p_high": p.tolist(), **tc_summary(t, p[None, :])}
         plot_curve(rec, out / f"curve-{name[:60]}.png", tc_true=float(rows["tc"].iloc[0]))

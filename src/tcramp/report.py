@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
+import shutil
 from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+from matplotlib.figure import Figure
 
 __all__ = ["build_report", "markdown_html", "plot_curve"]
 
@@ -10,13 +17,9 @@ __all__ = ["build_report", "markdown_html", "plot_curve"]
 def plot_curve(result: dict, path: str | Path, tc_true: float | None = None) -> Path:
     """PNG of a `predict_tc` record: mean P(SC) with the ensemble band, the 50/60/70 % lines,
     Tc@50 % and its interval (and the known Tc when given)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     t = result["temperatures"]
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    fig = Figure(figsize=(6, 3.6), dpi=120)
+    ax = fig.subplots()
     ax.fill_between(t, result["p_low"], result["p_high"], color="tab:blue", alpha=0.25, label="ensemble range")
     ax.plot(t, result["p_mean"], "o-", color="tab:blue", ms=3, label="P(SC | T), mean")
     for th, ls in ((0.5, "-"), (0.6, "--"), (0.7, ":")):
@@ -31,7 +34,6 @@ def plot_curve(result: dict, path: str | Path, tc_true: float | None = None) -> 
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
@@ -102,9 +104,6 @@ th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; } th { back
 def markdown_html(text: str) -> str:
     """HTML of the Markdown that `summary.md` uses: headings, pipe tables, paragraphs, **bold**
     and `code` (all text escaped)."""
-    import html
-    import re
-
     def inline(s: str) -> str:
         s = html.escape(s.strip())
         s = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", s)
@@ -140,10 +139,6 @@ def markdown_html(text: str) -> str:
 
 
 def _table_html(path: Path, rows: int) -> str:
-    import html
-
-    import pandas as pd
-
     df = pd.read_csv(path).head(rows)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(f'{v:.4g}' if isinstance(v, float) else str(v))}</td>"
@@ -156,10 +151,6 @@ def build_report(out: str | Path, evaluation_dir: str | Path | None = None,
     """Write `out/index.html`: the evaluation's `summary.md` and every plot of an evaluation and an
     explain directory with captions, images and tables copied beside it (relative links, no
     scripts, no network), so the page opens straight from disk. Returns its path."""
-    import html
-    import shutil
-    from urllib.parse import quote
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 

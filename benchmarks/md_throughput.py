@@ -64,8 +64,13 @@ def _cells(names):
     cfg = RampConfig()
     return [
         AseAtomsAdaptor.get_atoms(
-            order(m.structure, max_atoms=cfg.max_atoms, min_atoms=cfg.min_atoms,
-                  tol=cfg.composition_tol, seed=material_seed(cfg.seed, m.name)).structure
+            order(
+                m.structure,
+                max_atoms=cfg.max_atoms,
+                min_atoms=cfg.min_atoms,
+                tol=cfg.composition_tol,
+                seed=material_seed(cfg.seed, m.name),
+            ).structure
         )
         for m in _materials(names)
     ]
@@ -89,8 +94,9 @@ def bare_model(names, calls: int = 12) -> dict:
         s = AseAtomsAdaptor.get_structure(atoms)
 
         def call(graph):
-            b = BatchedGraph.from_graphs([graph], bond_basis_expansion=m.bond_basis_expansion,
-                                         angle_basis_expansion=m.angle_basis_expansion)
+            b = BatchedGraph.from_graphs(
+                [graph], bond_basis_expansion=m.bond_basis_expansion, angle_basis_expansion=m.angle_basis_expansion
+            )
             r = m._compute(b, compute_force=False, return_crystal_feas=True)
             torch.autograd.grad((r["e"] * r["atoms_per_graph"]).sum(), b.atom_positions)
 
@@ -122,8 +128,14 @@ def plain_ase(names) -> dict:
         temps = temperatures(m.tc, c)
         atoms.calc = calc
         MaxwellBoltzmannDistribution(atoms, temperature_K=temps[0], rng=np.random.default_rng(0))
-        dyn = Langevin(atoms, c.timestep_fs * units.fs, temperature_K=temps[0],
-                       friction=c.friction_per_fs / units.fs, fixcm=False, rng=np.random.default_rng(0))
+        dyn = Langevin(
+            atoms,
+            c.timestep_fs * units.fs,
+            temperature_K=temps[0],
+            friction=c.friction_per_fs / units.fs,
+            fixcm=False,
+            rng=np.random.default_rng(0),
+        )
         t = time.perf_counter()
         for i, temp in enumerate(temps):
             dyn.set_temperature(temperature_K=temp)
@@ -144,8 +156,13 @@ def engine(names) -> dict:
         track = ((df.T_measured - df.T_target).abs() / df.T_target).tolist()
         hot = df[df.T_target >= 20]
         heat = np.polyfit(hot.T_target, hot.energy_per_atom, 1)[0] / (1.5 * units.kB)
-        out[m.name] = {"atoms": int(df.n_atoms.iloc[0]), "steps": int(df.step.max()), "seconds": sec,
-                       "tracking": track, "heat": float(heat)}
+        out[m.name] = {
+            "atoms": int(df.n_atoms.iloc[0]),
+            "steps": int(df.step.max()),
+            "seconds": sec,
+            "tracking": track,
+            "heat": float(heat),
+        }
     return out
 
 
@@ -213,8 +230,13 @@ def main() -> None:
     for m in load_3dsc():
         try:
             s = m.structure
-            cell = order(s, max_atoms=cfg.max_atoms, min_atoms=cfg.min_atoms, tol=cfg.composition_tol,
-                         seed=material_seed(cfg.seed, m.name))
+            cell = order(
+                s,
+                max_atoms=cfg.max_atoms,
+                min_atoms=cfg.min_atoms,
+                tol=cfg.composition_tol,
+                seed=material_seed(cfg.seed, m.name),
+            )
             covered.append((m.name, len(cell.structure), _steps(m.tc)))
         except (CellError, ValueError):
             pass
@@ -245,8 +267,10 @@ def main() -> None:
         "(1 for a harmonic solid in equilibrium; lower means positions lag the ramp)",
     ]
     per = {k: np.mean([r[k]["seconds"] for r in res_named]) for k in NAMES}
-    lines.append("wall_s_per_material (c, one core each): "
-                 + ", ".join(f"{int(calls[k]['atoms'])} atoms {per[k]:.1f}" for k in NAMES))
+    lines.append(
+        "wall_s_per_material (c, one core each): "
+        + ", ".join(f"{int(calls[k]['atoms'])} atoms {per[k]:.1f}" for k in NAMES)
+    )
     lines += [
         f"median_wall_s_per_material_sample={np.median([r['seconds'] for r in timed]):.1f} "
         f"(engine, {len(timed)} ramps incl. {a.sample} random materials, one core each)",

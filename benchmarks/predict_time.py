@@ -27,6 +27,6 @@ with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         r = subprocess.run([str(exe), "predict", str(f), "--out", f"{tmp}/{f.stem}"], capture_output=True, text=True)
         wall = time.perf_counter() - t
-        atoms = [l for l in r.stdout.splitlines() if f.stem[:10] in l]
+        atoms = [line for line in r.stdout.splitlines() if f.stem[:10] in line]
         print(f"predict_wall_s={wall:.1f} file={f.name} exit={r.returncode}")
         print("\n".join(atoms))

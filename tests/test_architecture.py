@@ -33,18 +33,29 @@ def _imports(path: Path) -> tuple[set[str], list[str]]:
     inside = path.is_relative_to(SRC)
     module, package = (_module(path), path.name == "__init__.py") if inside else ("", False)
     tree = ast.parse(path.read_text())
-    every = {t for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-             for t in _targets(node, module, package)}
-    nested = [f"{path.relative_to(ROOT)}:{node.lineno}"
-              for outer in ast.walk(tree) if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-              for node in ast.walk(outer) if isinstance(node, (ast.Import, ast.ImportFrom))
-              and _targets(node, module, package)]
+    every = {
+        t
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for t in _targets(node, module, package)
+    }
+    nested = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for outer in ast.walk(tree)
+        if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for node in ast.walk(outer)
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and _targets(node, module, package)
+    ]
     return every, nested
 
 
 def test_tcramp_modules_are_imported_at_the_top_of_files():
-    files = [*SRC.rglob("*.py"), *(ROOT / "tests").glob("*.py"), *(ROOT / "benchmarks").glob("*.py"),
-             *(ROOT / "scripts").glob("*.py")]
+    files = [
+        *SRC.rglob("*.py"),
+        *(ROOT / "tests").glob("*.py"),
+        *(ROOT / "benchmarks").glob("*.py"),
+        *(ROOT / "scripts").glob("*.py"),
+    ]
     nested = [where for f in files for where in _imports(f)[1]]
     assert nested == []
 
@@ -56,8 +67,10 @@ def test_no_import_cycle_between_tcramp_modules():
         parent = name.rpartition(".")[0]
         if parent:
             graph[name] = graph[name] | {parent} - {name}
-    graph = {name: {t for t in deps if t in graph and t != name and not t.startswith(f"{name}.")}
-             for name, deps in graph.items()}
+    graph = {
+        name: {t for t in deps if t in graph and t != name and not t.startswith(f"{name}.")}
+        for name, deps in graph.items()
+    }
     state: dict[str, int] = {}
     cycle: list[str] = []
 
@@ -65,7 +78,7 @@ def test_no_import_cycle_between_tcramp_modules():
         state[node] = 1
         for dep in sorted(graph[node]):
             if state.get(dep) == 1:
-                cycle.extend(path[path.index(dep):] + [dep] if dep in path else [node, dep])
+                cycle.extend(path[path.index(dep) :] + [dep] if dep in path else [node, dep])
                 return True
             if dep not in state and visit(dep, [*path, dep]):
                 return True

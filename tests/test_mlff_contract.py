@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from orb_checkpoint import make_random_orb_checkpoint
 from tcramp.mlff import BACKENDS, MLFF, REGISTRY, ContractError, check_backend, load_mlff
 from tcramp.mlff.chgnet import CHGNetMLFF
 from tcramp.structures import order
+
+from orb_checkpoint import make_random_orb_checkpoint
 
 LATENT = {"chgnet": 64, "orb-d3-v2": 256}
 

@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from conftest import CLI, TINY, TRAIN
 from tcramp.composition import magpie_columns
 from tcramp.features import feature_columns
 from tcramp.models import MLPSC, CatBoostSC, TcModel, train
 from tcramp.pipeline import predict_tc
 from tcramp.search import _fail_dead, search
 from tcramp.snapshots import read_config
+
+from conftest import CLI, TINY, TRAIN
 
 
 def _xy(df):
@@ -68,8 +69,9 @@ def test_magpie_hybrid_computes_composition_features_from_the_formula(tiny_snaps
     """A latent + Magpie + T model: the Magpie inputs come from each row's formula, so a bare
     ramp (as `predict` makes) scores the same as the training rows that carried them."""
     _, df = tiny_snapshots
-    model, _ = train(df, "catboost", {"iterations": 20, "depth": 2}, folds=3, use_temperature=True,
-                     use_magpie=True, config=TINY)
+    model, _ = train(
+        df, "catboost", {"iterations": 20, "depth": 2}, folds=3, use_temperature=True, use_magpie=True, config=TINY
+    )
     assert model.meta.use_magpie and model.features[64:-1] == magpie_columns()
     assert not any(c.startswith("magpie_") for c in df.columns)  # the input was not mutated
     p = model.proba(df)
@@ -94,16 +96,46 @@ def test_model_files_are_validated(tiny_snapshots, tmp_path):
 def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tmp_path):
     run, _ = tiny_snapshots
     model_dir = tmp_path / "model"
-    r = subprocess.run([*CLI, "train", "--snapshots", str(run), "--out", str(model_dir), "--folds", "3",
-                        "--params", '{"iterations": 40, "depth": 3}'], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            *CLI,
+            "train",
+            "--snapshots",
+            str(run),
+            "--out",
+            str(model_dir),
+            "--folds",
+            "3",
+            "--params",
+            '{"iterations": 40, "depth": 3}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "Tc MAE" in r.stderr and (model_dir / "model.json").exists() and (model_dir / "cv_tc.csv").exists()
     cif = tmp_path / "AlGaV3.cif"
     small[0].structure.to(filename=str(cif))
     (tmp_path / "bad.cif").write_text("garbage\n")
     out = tmp_path / "pred"
-    r = subprocess.run([*CLI, "predict", str(cif), str(tmp_path / "bad.cif"), "--model", str(model_dir),
-                        "--out", str(out), "--device", "cpu"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            *CLI,
+            "predict",
+            str(cif),
+            str(tmp_path / "bad.cif"),
+            "--model",
+            str(model_dir),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 1 and "FAILED" in r.stderr and "bad.cif" in r.stderr
     assert "AlGaV3" in r.stdout and "Tc@50%" in r.stdout
     pred = pd.read_csv(out / "predictions.csv")
@@ -112,16 +144,39 @@ def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tm
     png = next(out.glob("*.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # resumable: a second run reuses the stored result
-    r2 = subprocess.run([*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out)],
-                        capture_output=True, text=True, timeout=300)
+    r2 = subprocess.run(
+        [*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r2.returncode == 0 and pd.read_csv(out / "predictions.csv").tc50.iloc[0] == pred.tc50.iloc[0]
     assert len(list((out / "results").glob("*.json"))) == 1
     # another model in the same directory is not served the first model's cached result
-    r = subprocess.run([*CLI, "train", "--snapshots", str(run), "--out", str(model_dir), "--folds", "2",
-                        "--params", '{"iterations": 10, "depth": 2}'], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            *CLI,
+            "train",
+            "--snapshots",
+            str(run),
+            "--out",
+            str(model_dir),
+            "--folds",
+            "2",
+            "--params",
+            '{"iterations": 10, "depth": 2}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
-    r3 = subprocess.run([*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out), "--device", "cpu"],
-                        capture_output=True, text=True, timeout=300)
+    r3 = subprocess.run(
+        [*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out), "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r3.returncode == 0 and len(list((out / "results").glob("*.json"))) == 2
 
 
@@ -133,10 +188,21 @@ def test_search_resumes_the_same_sqlite_study_after_a_kill(tiny_snapshots, tmp_p
 
     run, _ = tiny_snapshots
     db = tmp_path / "s.db"
-    cmd = [*CLI, "search", "--snapshots", str(run), "--storage", f"sqlite:///{db}", "--folds", "2",
-           "--model", "catboost"]
-    proc = subprocess.Popen([*cmd, "--trials", "50"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        *CLI,
+        "search",
+        "--snapshots",
+        str(run),
+        "--storage",
+        f"sqlite:///{db}",
+        "--folds",
+        "2",
+        "--model",
+        "catboost",
+    ]
+    proc = subprocess.Popen(
+        [*cmd, "--trials", "50"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
 
     def complete() -> int:
         if not db.exists():
@@ -198,8 +264,23 @@ def test_model_records_the_builds_weights_and_predict_ramps_with_them(small, tin
     shutil.copytree(run, build)
     manifest = json.loads((build / "run.json").read_text())
     (build / "run.json").write_text(json.dumps({**manifest, "weights": ckpt}))
-    r = subprocess.run([*CLI, "train", "--snapshots", str(build), "--out", str(tmp_path / "model"), "--folds", "2",
-                        "--params", '{"iterations": 10, "depth": 2}'], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            *CLI,
+            "train",
+            "--snapshots",
+            str(build),
+            "--out",
+            str(tmp_path / "model"),
+            "--folds",
+            "2",
+            "--params",
+            '{"iterations": 10, "depth": 2}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "model" / "model.json").read_text())["weights"] == ckpt
     model = TcModel.load(tmp_path / "model")

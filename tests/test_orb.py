@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from conftest import TINY
 from tcramp.data import load_3dsc
-from tcramp.pipeline import simulate_material
 from tcramp.mlff import load_mlff
+from tcramp.pipeline import simulate_material
 from tcramp.structures import order
 
+from conftest import TINY
 from orb_checkpoint import make_random_orb_checkpoint
 
 NAMES = ("Ba2Cu3Pr0.5Y0.5O7-MP-mp-1228182", "Mo6Pb0.1Se8Yb0.9-MP-mp-1103921-synth_doped")

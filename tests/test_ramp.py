@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from conftest import TINY
 from tcramp.ramp import RampConfig, RampError, material_seed, ramp, temperatures, timestep
 from tcramp.structures import order
+
+from conftest import TINY
 
 
 @pytest.mark.parametrize("tc", [10.0, 25.9, 39.0, 91.0, 133.0, 203.0])
@@ -90,8 +91,14 @@ def test_fast_engine_agrees_statistically_with_plain_ase(chgnet, cell):
     atoms.calc = CHGNetCalculator(model=chgnet.model, use_device="cpu")
     rng = np.random.default_rng(5)
     MaxwellBoltzmannDistribution(atoms, temperature_K=temps[0], rng=rng, force_temp=True)
-    dyn = Langevin(atoms, timestep(atoms, config) * units.fs, temperature_K=temps[0],
-                   friction=config.friction_per_fs / units.fs, fixcm=False, rng=rng)
+    dyn = Langevin(
+        atoms,
+        timestep(atoms, config) * units.fs,
+        temperature_K=temps[0],
+        friction=config.friction_per_fs / units.fs,
+        fixcm=False,
+        rng=rng,
+    )
     plain = []
     for i, t in enumerate(temps):
         dyn.set_temperature(temperature_K=t)

@@ -85,7 +85,7 @@ def _boosters(model: TcModel) -> list:
 def display(feature: str) -> str:
     """Plot label of a model input: Magpie columns get matminer's feature name."""
     if feature.startswith(PREFIX):
-        return f"{feature} ({magpie_labels()[int(feature[len(PREFIX):])].removeprefix('MagpieData ')})"
+        return f"{feature} ({magpie_labels()[int(feature[len(PREFIX) :])].removeprefix('MagpieData ')})"
     return feature
 
 
@@ -137,8 +137,9 @@ def shap_values(model: TcModel, X: np.ndarray) -> np.ndarray:
     return np.mean([shap.TreeExplainer(b).shap_values(np.asarray(X, np.float32)) for b in _boosters(model)], axis=0)
 
 
-def shap_summary(model: TcModel, snapshots: pd.DataFrame, out: Path, max_rows: int = 3000, seed: int = 0,
-                 top: int = 20) -> pd.DataFrame:
+def shap_summary(
+    model: TcModel, snapshots: pd.DataFrame, out: Path, max_rows: int = 3000, seed: int = 0, top: int = 20
+) -> pd.DataFrame:
     """SHAP of at most `max_rows` random snapshots: `shap_beeswarm.png` (the `top` features by mean
     |SHAP|) and `shap_direction.csv` (feature, mean_abs_shap, corr: Spearman between a feature's
     value and its SHAP value, direction: whether a higher value raises or lowers P(SC))."""
@@ -148,17 +149,24 @@ def shap_summary(model: TcModel, snapshots: pd.DataFrame, out: Path, max_rows: i
     X = rows[model.features].to_numpy(np.float32)
     sv = shap_values(model, X)
     corr = np.array([spearman(X[:, [j]], sv[:, [j]])[0, 0] for j in range(X.shape[1])])
-    table = pd.DataFrame({
-        "feature": model.features,
-        "mean_abs_shap": np.abs(sv).mean(axis=0),
-        "corr": corr,
-        "direction": np.where(np.isnan(corr), "none", np.where(corr >= 0, "raises P(SC)", "lowers P(SC)")),
-    }).sort_values("mean_abs_shap", ascending=False, ignore_index=True)
+    table = pd.DataFrame(
+        {
+            "feature": model.features,
+            "mean_abs_shap": np.abs(sv).mean(axis=0),
+            "corr": corr,
+            "direction": np.where(np.isnan(corr), "none", np.where(corr >= 0, "raises P(SC)", "lowers P(SC)")),
+        }
+    ).sort_values("mean_abs_shap", ascending=False, ignore_index=True)
     table.to_csv(out / "shap_direction.csv", index=False)
     fig = _figure(figsize=(7, 0.3 * top + 1.5), dpi=110)
     ax = fig.subplots()
-    shap.plots.beeswarm(shap.Explanation(sv, data=X, feature_names=[display(f) for f in model.features]), max_display=top,
-                        show=False, plot_size=None, ax=ax)
+    shap.plots.beeswarm(
+        shap.Explanation(sv, data=X, feature_names=[display(f) for f in model.features]),
+        max_display=top,
+        show=False,
+        plot_size=None,
+        ax=ax,
+    )
     ax.set_title(f"SHAP of log-odds P(SC), {len(rows)} snapshots")
     ax.set_xlabel("SHAP value (log-odds of P(SC))")
     _save(fig, out / "shap_beeswarm.png")
@@ -225,8 +233,11 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
         bars.barh(y, sv[i], color=np.where(sv[i] >= 0, "tab:red", "tab:blue"))
         bars.set_yticks(y, [f"{display(f)} (z={v:+.1f})" for f, v in zip(features, z[i])], fontsize=8)
         bars.axvline(0, color="k", lw=0.6)
-        bars.set(xlim=(-lim, lim), xlabel="SHAP value (log-odds of P(SC))",
-                 title=f"T = {t[i]:.1f} K  ({'below' if t[i] < tc else 'above'} Tc = {tc:.1f} K)")
+        bars.set(
+            xlim=(-lim, lim),
+            xlabel="SHAP value (log-odds of P(SC))",
+            title=f"T = {t[i]:.1f} K  ({'below' if t[i] < tc else 'above'} Tc = {tc:.1f} K)",
+        )
         return (marker,)
 
     fig.suptitle(name[:70], fontsize=9)
@@ -252,11 +263,13 @@ def latent_vs_magpie(materials: pd.DataFrame, out: Path, top: int = 30) -> pd.Da
     ok = materials[m].notna().all(axis=1)
     rho = spearman(materials.loc[ok, g].to_numpy(float), materials.loc[ok, m].to_numpy(float))
     labels = dict(zip(m, magpie_labels()))
-    flat = pd.DataFrame({
-        "latent": np.repeat([c[2:] for c in g], len(m)),
-        "magpie_feature": np.tile(m, len(g)),
-        "spearman": rho.ravel(),
-    })
+    flat = pd.DataFrame(
+        {
+            "latent": np.repeat([c[2:] for c in g], len(m)),
+            "magpie_feature": np.tile(m, len(g)),
+            "spearman": rho.ravel(),
+        }
+    )
     flat["label"] = flat["magpie_feature"].map(labels)
     pairs = flat.dropna().reindex(columns=["latent", "magpie_feature", "label", "spearman"])
     pairs = pairs.iloc[np.argsort(-pairs["spearman"].abs().to_numpy(), kind="stable")].head(top)
@@ -289,9 +302,12 @@ def feature_vs_tc(materials: pd.DataFrame, features: list[str], out: Path, bins:
         b = pd.qcut(x.rank(method="first"), min(bins, len(x)), labels=False)
         binned = pd.DataFrame({"x": x, "tc": tc}).groupby(b).mean()
         ax.plot(binned["x"], binned["tc"], "o-", color="tab:orange", ms=3, label="binned mean")
-        ax.set(xlabel=f"{f} (ground state)", ylabel="Tc (K)",
-               title=f"rho = {spearman(x.to_numpy()[:, None], tc.to_numpy()[:, None])[0, 0]:.2f}")
-    for ax in axes.ravel()[len(features):]:
+        ax.set(
+            xlabel=f"{f} (ground state)",
+            ylabel="Tc (K)",
+            title=f"rho = {spearman(x.to_numpy()[:, None], tc.to_numpy()[:, None])[0, 0]:.2f}",
+        )
+    for ax in axes.ravel()[len(features) :]:
         ax.axis("off")
     axes[0, 0].legend(fontsize=7)
     return _save(fig, out / "feature_vs_tc.png")
@@ -318,21 +334,26 @@ def latent_maps(materials: pd.DataFrame, out: Path, seed: int = 0) -> list[Path]
         emb = umap.UMAP(n_neighbors=max(2, min(15, len(X) - 1)), random_state=seed).fit_transform(X)
     var = pca.explained_variance_ratio_
     paths = []
-    for label, xy, axes_names in (("pca", pca.transform(X), (f"PC1 ({var[0]:.0%})", f"PC2 ({var[1]:.0%})")),
-                                  ("umap", emb, ("UMAP 1", "UMAP 2"))):
+    for label, xy, axes_names in (
+        ("pca", pca.transform(X), (f"PC1 ({var[0]:.0%})", f"PC2 ({var[1]:.0%})")),
+        ("umap", emb, ("UMAP 1", "UMAP 2")),
+    ):
         fig = _figure(figsize=(11, 4.5), dpi=100)
         a, b = fig.subplots(1, 2)
         sc = a.scatter(xy[:, 0], xy[:, 1], c=materials["tc"], s=6, cmap="viridis")
         fig.colorbar(sc, ax=a, label="Tc (K)")
         _by_class(b, xy, materials)
         for ax, what in ((a, "Tc"), (b, "class")):
-            ax.set(xlabel=axes_names[0], ylabel=axes_names[1], title=f"{label.upper()} of ground-state latents by {what}")
+            ax.set(
+                xlabel=axes_names[0], ylabel=axes_names[1], title=f"{label.upper()} of ground-state latents by {what}"
+            )
         paths.append(_save(fig, out / f"latent_{label}.png"))
     return paths
 
 
-def lattice_probe(model: TcModel, out: Path, features: list[str], structure=None, scales=SCALES,
-                  device: str = "auto") -> pd.DataFrame:
+def lattice_probe(
+    model: TcModel, out: Path, features: list[str], structure=None, scales=SCALES, device: str = "auto"
+) -> pd.DataFrame:
     """Scale a static structure's lattice isotropically by each of `scales` and compute its latent
     with the model's backend: `lattice_probe.csv` (scale, volume_per_atom, p_sc: the model's mean
     P(SC) at the ramp's lowest temperature, and the latent `features`) and `lattice_probe.png`.
@@ -352,14 +373,17 @@ def lattice_probe(model: TcModel, out: Path, features: list[str], structure=None
         scaled.append(a)
     latent = np.array([p.latent for p in mlff.predict(scaled)], np.float32)
     lat = pd.DataFrame(latent, columns=[f"latent_{i}" for i in range(latent.shape[1])])
-    lat = lat.assign(T_target=cfg.t_min, backend=mlff.name, latent_size=mlff.latent_size,
-                     formula=structure.composition.formula)
+    lat = lat.assign(
+        T_target=cfg.t_min, backend=mlff.name, latent_size=mlff.latent_size, formula=structure.composition.formula
+    )
     features = _latents(features)
-    table = pd.DataFrame({
-        "scale": list(scales),
-        "volume_per_atom": [a.get_volume() / len(a) for a in scaled],
-        "p_sc": model.proba(lat).mean(axis=0),
-    })
+    table = pd.DataFrame(
+        {
+            "scale": list(scales),
+            "volume_per_atom": [a.get_volume() / len(a) for a in scaled],
+            "p_sc": model.proba(lat).mean(axis=0),
+        }
+    )
     table = pd.concat([table, lat[features]], axis=1)
     table.to_csv(out / "lattice_probe.csv", index=False)
 
@@ -374,15 +398,26 @@ def lattice_probe(model: TcModel, out: Path, features: list[str], structure=None
         ax.set_title("P(SC) at lowest T" if col == "p_sc" else col, fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("volume per atom (Å³)")
-    for ax in axes.ravel()[len(features) + 1:]:
+    for ax in axes.ravel()[len(features) + 1 :]:
         ax.axis("off")
     fig.suptitle(f"{structure.composition.reduced_formula}: lattice scaled {scales[0]}–{scales[-1]}", fontsize=10)
     _save(fig, out / "lattice_probe.png")
     return table
 
 
-def explain(model_dir: str | Path, snapshots: pd.DataFrame, out: str | Path, *, materials=None, structure=None,
-            max_rows: int = 3000, top: int = 8, seed: int = 0, device: str = "auto", log=print) -> dict[str, Path]:
+def explain(
+    model_dir: str | Path,
+    snapshots: pd.DataFrame,
+    out: str | Path,
+    *,
+    materials=None,
+    structure=None,
+    max_rows: int = 3000,
+    top: int = 8,
+    seed: int = 0,
+    device: str = "auto",
+    log=print,
+) -> dict[str, Path]:
     """Run every study for the model in `model_dir` on `snapshots` into `out`.
 
     `materials`: names for `shap_ramp` (default: `ramp_materials`); `structure`: the lattice

@@ -39,8 +39,15 @@ class _Classifier(ClassifierMixin, BaseEstimator):
 class CatBoostSC(_Classifier):
     """CatBoost classifier of T < Tc from snapshot features."""
 
-    def __init__(self, iterations: int = 600, depth: int = 6, learning_rate: float = 0.08,
-                 l2_leaf_reg: float = 3.0, random_seed: int = 0, thread_count: int = -1):
+    def __init__(
+        self,
+        iterations: int = 600,
+        depth: int = 6,
+        learning_rate: float = 0.08,
+        l2_leaf_reg: float = 3.0,
+        random_seed: int = 0,
+        thread_count: int = -1,
+    ):
         self.iterations = iterations
         self.depth = depth
         self.learning_rate = learning_rate
@@ -52,9 +59,14 @@ class CatBoostSC(_Classifier):
         from catboost import CatBoostClassifier
 
         self.model_ = CatBoostClassifier(
-            iterations=self.iterations, depth=self.depth, learning_rate=self.learning_rate,
-            l2_leaf_reg=self.l2_leaf_reg, random_seed=self.random_seed,
-            thread_count=self.thread_count, verbose=False, allow_writing_files=False,
+            iterations=self.iterations,
+            depth=self.depth,
+            learning_rate=self.learning_rate,
+            l2_leaf_reg=self.l2_leaf_reg,
+            random_seed=self.random_seed,
+            thread_count=self.thread_count,
+            verbose=False,
+            allow_writing_files=False,
         )
         self.model_.fit(np.asarray(X, np.float32), np.asarray(y, int))
         self.classes_ = np.array([False, True])
@@ -84,9 +96,17 @@ class MLPSC(_Classifier):
     features. A grouped 15 % of the training rows (by `groups` when given) is held out for
     validation; the lowest-validation-loss weights are kept (`keep_best=True`) or the last ones."""
 
-    def __init__(self, hidden: tuple[int, ...] = (128, 64), dropout: float = 0.5, epochs: int = 300,
-                 learning_rate: float = 1e-3, weight_decay: float = 1e-4, batch_size: int = 256,
-                 keep_best: bool = True, random_seed: int = 0):
+    def __init__(
+        self,
+        hidden: tuple[int, ...] = (128, 64),
+        dropout: float = 0.5,
+        epochs: int = 300,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        batch_size: int = 256,
+        keep_best: bool = True,
+        random_seed: int = 0,
+    ):
         self.hidden = hidden
         self.dropout = dropout
         self.epochs = epochs
@@ -121,11 +141,11 @@ class MLPSC(_Classifier):
         loss_fn = torch.nn.CrossEntropyLoss()
         gen = torch.Generator().manual_seed(self.random_seed)
         best, self.history_ = (np.inf, None), []
-        for epoch in range(self.epochs):
+        for _ in range(self.epochs):
             net.train()
             perm = torch.as_tensor(train)[torch.randperm(len(train), generator=gen)]
             for i in range(0, len(perm), self.batch_size):
-                idx = perm[i:i + self.batch_size]
+                idx = perm[i : i + self.batch_size]
                 opt.zero_grad()
                 loss_fn(net(xt[idx]), yt[idx]).backward()
                 opt.step()
@@ -281,9 +301,18 @@ class TcModel:
         return cls(members, meta)
 
 
-def train(snapshots: pd.DataFrame, kind: str = "catboost", params: dict | None = None, *,
-          use_temperature: bool = False, use_magpie: bool = False, folds: int = 5, seed: int = 0,
-          config: RampConfig | None = None, weights: str | None = None) -> tuple[TcModel, pd.DataFrame]:
+def train(
+    snapshots: pd.DataFrame,
+    kind: str = "catboost",
+    params: dict | None = None,
+    *,
+    use_temperature: bool = False,
+    use_magpie: bool = False,
+    folds: int = 5,
+    seed: int = 0,
+    config: RampConfig | None = None,
+    weights: str | None = None,
+) -> tuple[TcModel, pd.DataFrame]:
     """Grouped k-fold training on a snapshot table.
 
     Returns the model (its fold classifiers form the ensemble) and the out-of-fold Tc table

@@ -56,9 +56,9 @@ def ramp_structure(
     atoms = AseAtomsAdaptor.get_atoms(cell.structure)
     model.check(atoms)
     df = pd.DataFrame.from_records(ramp(atoms, model, temperatures(tc, config), config, seed))
-    latent = pd.DataFrame(
-        list(df.pop("latent")), columns=[f"latent_{i}" for i in range(model.latent_size)]
-    ).astype("float32")
+    latent = pd.DataFrame(list(df.pop("latent")), columns=[f"latent_{i}" for i in range(model.latent_size)]).astype(
+        "float32"
+    )
     info = pd.DataFrame(
         {
             "n_atoms": len(atoms),
@@ -87,8 +87,13 @@ def simulate_material(
     """
     try:
         df = ramp_structure(
-            material.structure, name=material.name, tc=material.tc, config=config,
-            mlff=mlff, weights=weights, device=device,
+            material.structure,
+            name=material.name,
+            tc=material.tc,
+            config=config,
+            mlff=mlff,
+            weights=weights,
+            device=device,
         )
     except Exception as exc:
         reason = str(exc).removeprefix(f"{material.name}: ")
@@ -113,8 +118,14 @@ def shipped_model_dir() -> Traversable:
     return resources.files("tcramp") / "shipped"
 
 
-def predict_tc(structure: Structure | str | Path, model: TcModel | str | Path | None = None, *,
-               name: str = "structure", device: str = "auto", threads: int | None = None) -> dict:
+def predict_tc(
+    structure: Structure | str | Path,
+    model: TcModel | str | Path | None = None,
+    *,
+    name: str = "structure",
+    device: str = "auto",
+    threads: int | None = None,
+) -> dict:
     """Ramp one structure with the model's backend, weights and settings and read Tc off P(SC | T).
 
     `structure`: a pymatgen Structure, or a path to any file `tcramp.data.read_structure` reads.
@@ -133,8 +144,7 @@ def predict_tc(structure: Structure | str | Path, model: TcModel | str | Path | 
     meta = model.meta
     config = replace(RampConfig(**meta.ramp), torch_threads=threads or os.cpu_count() or 1)
     torch.set_num_threads(config.torch_threads)
-    rows = ramp_structure(structure, name=name, config=config, mlff=meta.backend, weights=meta.weights,
-                          device=device)
+    rows = ramp_structure(structure, name=name, config=config, mlff=meta.backend, weights=meta.weights, device=device)
     p = model.proba(rows.assign(formula=structure.composition.formula))
     t = rows["T_target"].to_numpy()
     return {

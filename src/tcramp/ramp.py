@@ -150,8 +150,7 @@ def ramp(
         fmax = float(np.abs(forces).max())
         if fmax > config.max_force or t > config.max_temperature:
             raise RampError(
-                f"MD exploded at step {step} ({target:g} K): max force {fmax:.1f} eV/Å, "
-                f"kinetic temperature {t:.0f} K"
+                f"MD exploded at step {step} ({target:g} K): max force {fmax:.1f} eV/Å, kinetic temperature {t:.0f} K"
             )
 
     for i, target in enumerate(temps):

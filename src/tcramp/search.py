@@ -27,9 +27,14 @@ def _defaults(kind: str) -> dict:
         p = CatBoostSC().get_params()
         return {"model": kind, **{k: p[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")}}
     p = MLPSC().get_params()
-    return {"model": kind, "hidden": next(k for k, v in HIDDEN.items() if v == tuple(p["hidden"])),
-            "dropout": p["dropout"], "epochs": p["epochs"], "mlp_learning_rate": p["learning_rate"],
-            "weight_decay": p["weight_decay"]}
+    return {
+        "model": kind,
+        "hidden": next(k for k, v in HIDDEN.items() if v == tuple(p["hidden"])),
+        "dropout": p["dropout"],
+        "epochs": p["epochs"],
+        "mlp_learning_rate": p["learning_rate"],
+        "weight_decay": p["weight_decay"],
+    }
 
 
 def _suggest(trial, families) -> tuple[str, dict]:
@@ -63,9 +68,19 @@ def _fail_dead(study, store, grace: float) -> None:
             store.set_trial_state_values(t._trial_id, TrialState.FAIL)
 
 
-def search(snapshots: pd.DataFrame, storage: str, *, trials: int = 30, study: str = "tcramp", folds: int = 3,
-           families=("catboost", "mlp"), use_temperature: bool = False, use_magpie: bool = False,
-           config: RampConfig | None = None, seed: int = 0) -> optuna.Study:
+def search(
+    snapshots: pd.DataFrame,
+    storage: str,
+    *,
+    trials: int = 30,
+    study: str = "tcramp",
+    folds: int = 3,
+    families=("catboost", "mlp"),
+    use_temperature: bool = False,
+    use_magpie: bool = False,
+    config: RampConfig | None = None,
+    seed: int = 0,
+) -> optuna.Study:
     """Optuna search over both classifier families minimising grouped-CV Tc MAE (AUC recorded
     per trial), starting from each family's defaults. The study lives in `storage` (an SQLite URL):
     a rerun continues it, marking trials of a killed run as failed, until `trials` trials have
@@ -74,8 +89,13 @@ def search(snapshots: pd.DataFrame, storage: str, *, trials: int = 30, study: st
     if use_magpie:
         snapshots = with_magpie(snapshots)
     store = RDBStorage(storage, heartbeat_interval=5, grace_period=10)
-    st = optuna.create_study(study_name=study, storage=store, load_if_exists=True, direction="minimize",
-                             sampler=optuna.samplers.TPESampler(seed=seed))
+    st = optuna.create_study(
+        study_name=study,
+        storage=store,
+        load_if_exists=True,
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+    )
 
     if not st.trials:
         for kind in families:
@@ -83,8 +103,16 @@ def search(snapshots: pd.DataFrame, storage: str, *, trials: int = 30, study: st
 
     def objective(trial):
         kind, params = _suggest(trial, families)
-        model, _ = train(snapshots, kind, params, use_temperature=use_temperature, use_magpie=use_magpie,
-                         folds=folds, seed=seed, config=config)
+        model, _ = train(
+            snapshots,
+            kind,
+            params,
+            use_temperature=use_temperature,
+            use_magpie=use_magpie,
+            folds=folds,
+            seed=seed,
+            config=config,
+        )
         trial.set_user_attr("auc", model.meta.cv["auc"])
         trial.set_user_attr("params", model.meta.params)
         return model.meta.cv["tc_mae"]

@@ -215,5 +215,3 @@ def read_failures(*paths: str | Path) -> pd.DataFrame:
     """The recorded failures (name, reason) under the given run directories."""
     rows = [json.loads(f.read_text()) for f in _files(paths, "failures", ".json")]
     return pd.DataFrame(rows, columns=["name", "reason"])
-
-

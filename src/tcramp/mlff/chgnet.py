@@ -27,7 +27,6 @@ from pymatgen.core import Structure
 from .base import MLFF, Prediction, resolve_device
 
 
-
 @dataclass
 class _Verlet:
     """A Verlet list (pairs within cutoff + skin of `positions`) and the graph last built on it."""
@@ -72,9 +71,7 @@ class CHGNetMLFF(MLFF):
         v = self._cache.get(key)
         if v is None or np.linalg.norm(pos - v.positions, axis=1).max() >= self.skin / 2:
             s = Structure(cell, atoms.numbers, pos, coords_are_cartesian=True)
-            center, neighbor, image, _ = s.get_neighbor_list(
-                r=conv.atom_graph_cutoff + self.skin, numerical_tol=1e-8
-            )
+            center, neighbor, image, _ = s.get_neighbor_list(r=conv.atom_graph_cutoff + self.skin, numerical_tol=1e-8)
             v = self._cache[key] = _Verlet(pos.copy(), center, neighbor, image, image @ cell)
             while len(self._cache) > 64:
                 self._cache.popitem(last=False)
@@ -82,11 +79,7 @@ class CHGNetMLFF(MLFF):
         d = np.linalg.norm(pos[v.neighbor] + v.shift - pos[v.center], axis=1)
         atom_mask, bond_mask = d < conv.atom_graph_cutoff, d < conv.bond_graph_cutoff
         frac = torch.tensor(np.linalg.solve(cell.T, pos.T).T, dtype=TORCH_DTYPE, device=self.device)
-        if (
-            v.graph is not None
-            and np.array_equal(atom_mask, v.atom_mask)
-            and np.array_equal(bond_mask, v.bond_mask)
-        ):
+        if v.graph is not None and np.array_equal(atom_mask, v.atom_mask) and np.array_equal(bond_mask, v.bond_mask):
             self.graph_reuses += 1
             return CrystalGraph(**{**vars(v.graph), "atom_frac_coord": frac.requires_grad_(True)})
         self.graph_builds += 1

@@ -68,8 +68,13 @@ def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None) -> None:
     batch = mlff.predict(cells)
     need(len(batch) == len(cells), f"predict gives one Prediction per structure ({len(batch)} for {len(cells)})")
     for a, (pos, cell, num, pbc) in zip(cells, before, strict=True):
-        need(np.array_equal(a.positions, pos) and np.array_equal(a.cell.array, cell)
-             and np.array_equal(a.numbers, num) and np.array_equal(a.pbc, pbc), "predict leaves its inputs unchanged")
+        need(
+            np.array_equal(a.positions, pos)
+            and np.array_equal(a.cell.array, cell)
+            and np.array_equal(a.numbers, num)
+            and np.array_equal(a.pbc, pbc),
+            "predict leaves its inputs unchanged",
+        )
     for a, p in zip(cells, batch, strict=True):
         for field, value in _fields(p).items():
             need(field in SHAPES, f"Prediction.{field} has a shape rule in tcramp.mlff.contract.SHAPES")
@@ -81,16 +86,20 @@ def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None) -> None:
         one, many = _fields(s), _fields(b)
         need(one.keys() == many.keys(), "a batch gives the same fields as a single structure")
         for field, value in many.items():
-            need(np.allclose(value, one[field], rtol=RTOL, atol=ATOL.get(field, 1e-4)),
-                 f"Prediction.{field} of a batch equals that of the single structure")
+            need(
+                np.allclose(value, one[field], rtol=RTOL, atol=ATOL.get(field, 1e-4)),
+                f"Prediction.{field} of a batch equals that of the single structure",
+            )
 
     atoms = cells[0].copy()
     atoms.calc = mlff.calculator()
     (p,) = mlff.predict([cells[0]])
-    need(np.isclose(atoms.get_potential_energy(), p.energy, rtol=RTOL, atol=ATOL["energy"])
-         and np.allclose(atoms.get_forces(), p.forces, rtol=RTOL, atol=ATOL["forces"])
-         and np.allclose(atoms.calc.results["latent"], p.latent, rtol=RTOL, atol=ATOL["latent"]),
-         "the ASE calculator gives predict's energy, forces and latent")
+    need(
+        np.isclose(atoms.get_potential_energy(), p.energy, rtol=RTOL, atol=ATOL["energy"])
+        and np.allclose(atoms.get_forces(), p.forces, rtol=RTOL, atol=ATOL["forces"])
+        and np.allclose(atoms.calc.results["latent"], p.latent, rtol=RTOL, atol=ATOL["latent"]),
+        "the ASE calculator gives predict's energy, forces and latent",
+    )
 
     missing = next((z for z in range(1, len(chemical_symbols)) if z not in mlff.elements), None)
     if missing is not None:
@@ -99,6 +108,9 @@ def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None) -> None:
         try:
             mlff.predict([bad])
         except UnsupportedElementError as exc:
-            need(chemical_symbols[missing] in str(exc), f"the error names the unsupported element {chemical_symbols[missing]}")
+            need(
+                chemical_symbols[missing] in str(exc),
+                f"the error names the unsupported element {chemical_symbols[missing]}",
+            )
         else:
             raise ContractError(f"{name}: predict refuses unsupported element {chemical_symbols[missing]}")

@@ -46,10 +46,7 @@ class OrbMLFF(MLFF):
             self.check(atoms)
         m = self.model
         batch = batch_graphs(
-            [
-                ase_atoms_to_atom_graphs(a, system_config=m.system_config, device=self.device)
-                for a in structures
-            ]
+            [ase_atoms_to_atom_graphs(a, system_config=m.system_config, device=self.device) for a in structures]
         )
         with torch.no_grad():
             nodes = m.model(batch)["node_features"]
@@ -57,7 +54,4 @@ class OrbMLFF(MLFF):
             forces = m.heads["forces"].predict(nodes, batch).cpu().numpy().astype(np.float64)
             latent = aggregate_nodes(nodes, batch.n_node, reduction="mean").cpu().numpy()
         split = np.cumsum(batch.n_node.cpu().numpy())[:-1]
-        return [
-            Prediction(float(e), f, z)
-            for e, f, z in zip(energy, np.split(forces, split), latent, strict=True)
-        ]
+        return [Prediction(float(e), f, z) for e, f, z in zip(energy, np.split(forces, split), latent, strict=True)]

@@ -38,9 +38,20 @@ if a.out:
     df.to_csv(a.out, index=False)
 ok = df["atoms"].notna()
 print(f"max_atoms={a.max_atoms} tol={a.tol}  ({time.time() - t0:.0f} s)")
-print(f"covered={ok.sum()} of {len(df)} ({ok.mean():.1%}); synth_doped covered={(ok & df.synth_doped).sum()} of {df.synth_doped.sum()}")
+print(
+    f"covered={ok.sum()} of {len(df)} ({ok.mean():.1%}); synth_doped covered={(ok & df.synth_doped).sum()} of {df.synth_doped.sum()}"
+)
 print("covered by sc_class:", df[ok].sc_class.value_counts().to_dict())
 q = [0.5, 0.9, 0.99, 1.0]
-print("atoms per cell quantiles", dict(zip(q, np.quantile(df.atoms[ok], q).round(1))), "mean", round(df.atoms[ok].mean(), 1))
+print(
+    "atoms per cell quantiles",
+    dict(zip(q, np.quantile(df.atoms[ok], q).round(1))),
+    "mean",
+    round(df.atoms[ok].mean(), 1),
+)
 e = df.error[ok & df.synth_doped]
-print("synth_doped composition error quantiles", dict(zip(q, np.quantile(e, q).round(4))), f"share <= tol {(e <= a.tol + 1e-12).mean():.1%}")
+print(
+    "synth_doped composition error quantiles",
+    dict(zip(q, np.quantile(e, q).round(4))),
+    f"share <= tol {(e <= a.tol + 1e-12).mean():.1%}",
+)

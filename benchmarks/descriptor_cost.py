@@ -31,8 +31,13 @@ def _cell(m):
     from tcramp.structures import order
 
     c = RampConfig()
-    s = order(m.structure, max_atoms=c.max_atoms, min_atoms=c.min_atoms, tol=c.composition_tol,
-              seed=material_seed(c.seed, m.name)).structure
+    s = order(
+        m.structure,
+        max_atoms=c.max_atoms,
+        min_atoms=c.min_atoms,
+        tol=c.composition_tol,
+        seed=material_seed(c.seed, m.name),
+    ).structure
     return AseAtomsAdaptor.get_atoms(s)
 
 
@@ -74,10 +79,17 @@ def measure(atoms, mlff) -> dict:
     d = descriptors(ph)
     t_ph = time.process_time() - t
     extra = extra_cost(r.atoms, m, ph)
-    return {"atoms": len(atoms), "relax_s": t_relax, "relax_calls": calls_relax, "phonon_s": t_ph,
-            "phonon_calls": m.calls - calls_relax, "supercell_atoms": len(ph.supercell),
-            "displacements": len(ph.supercells_with_displacements), "extra_s": extra["seconds"],
-            "imaginary_fraction": d["imaginary_fraction"]}
+    return {
+        "atoms": len(atoms),
+        "relax_s": t_relax,
+        "relax_calls": calls_relax,
+        "phonon_s": t_ph,
+        "phonon_calls": m.calls - calls_relax,
+        "supercell_atoms": len(ph.supercell),
+        "displacements": len(ph.supercells_with_displacements),
+        "extra_s": extra["seconds"],
+        "imaginary_fraction": d["imaginary_fraction"],
+    }
 
 
 def main() -> None:
@@ -111,10 +123,14 @@ def main() -> None:
             pass
     covered = len(mats) * len(sizes) / a.sizes
     per = alpha + beta * np.array(sizes, float) ** 2
-    print(f"fit: seconds = {alpha:.2f} + {beta:.4f} * atoms^2; atoms median {np.median(sizes):.0f}, "
-          f"p90 {np.quantile(sizes, 0.9):.0f}")
-    print(f"projected relax+phonons for {covered:.0f} covered materials on 2 cores: "
-          f"{per.mean() * covered / 2 / 3600:.1f} h")
+    print(
+        f"fit: seconds = {alpha:.2f} + {beta:.4f} * atoms^2; atoms median {np.median(sizes):.0f}, "
+        f"p90 {np.quantile(sizes, 0.9):.0f}"
+    )
+    print(
+        f"projected relax+phonons for {covered:.0f} covered materials on 2 cores: "
+        f"{per.mean() * covered / 2 / 3600:.1f} h"
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from tcramp.data import load_3dsc
+from tcramp.mlff import load_mlff
+from tcramp.pipeline import simulate_material
+from tcramp.ramp import RampConfig, material_seed, temperatures
+from tcramp.run import simulate
+from tcramp.snapshots import read_snapshots
+from tcramp.structures import CellError, order
+
 NAMES = [
     "Al0.5Ga0.5V3-MP-mp-1228807",  # 8 atoms
     "Ba2Cu3Pr0.5Y0.5O7-MP-mp-1228182",  # 26 atoms
@@ -46,8 +54,6 @@ def _init(threads: int) -> None:
 
 
 def _materials(names):
-    from tcramp.data import load_3dsc
-
     by_name = {m.name: m for m in load_3dsc()}
     return [by_name[n] for n in names]
 
@@ -55,22 +61,22 @@ def _materials(names):
 def _cells(names):
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from tcramp.ramp import RampConfig, material_seed
-    from tcramp.structures import order
-
     cfg = RampConfig()
     return [
         AseAtomsAdaptor.get_atoms(
-            order(m.structure, max_atoms=cfg.max_atoms, min_atoms=cfg.min_atoms,
-                  tol=cfg.composition_tol, seed=material_seed(cfg.seed, m.name)).structure
+            order(
+                m.structure,
+                max_atoms=cfg.max_atoms,
+                min_atoms=cfg.min_atoms,
+                tol=cfg.composition_tol,
+                seed=material_seed(cfg.seed, m.name),
+            ).structure
         )
         for m in _materials(names)
     ]
 
 
 def _steps(tc: float) -> int:
-    from tcramp.ramp import RampConfig, temperatures
-
     c = RampConfig()
     return c.first_equil_steps + c.sample_steps + (len(temperatures(tc, c)) - 1) * (c.equil_steps + c.sample_steps)
 
@@ -81,8 +87,6 @@ def bare_model(names, calls: int = 12) -> dict:
     from chgnet.model.model import BatchedGraph
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from tcramp.mlff import load_mlff
-
     m = load_mlff("chgnet", None, "cpu").model
     out = {}
     for name, atoms in zip(names, _cells(names)):
@@ -90,8 +94,9 @@ def bare_model(names, calls: int = 12) -> dict:
         s = AseAtomsAdaptor.get_structure(atoms)
 
         def call(graph):
-            b = BatchedGraph.from_graphs([graph], bond_basis_expansion=m.bond_basis_expansion,
-                                         angle_basis_expansion=m.angle_basis_expansion)
+            b = BatchedGraph.from_graphs(
+                [graph], bond_basis_expansion=m.bond_basis_expansion, angle_basis_expansion=m.angle_basis_expansion
+            )
             r = m._compute(b, compute_force=False, return_crystal_feas=True)
             torch.autograd.grad((r["e"] * r["atoms_per_graph"]).sum(), b.atom_positions)
 
@@ -116,9 +121,6 @@ def plain_ase(names) -> dict:
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
     from chgnet.model.dynamics import CHGNetCalculator
 
-    from tcramp.mlff import load_mlff
-    from tcramp.ramp import RampConfig, temperatures
-
     c = RampConfig()
     calc = CHGNetCalculator(model=load_mlff("chgnet", None, "cpu").model, use_device="cpu")
     out = {}
@@ -126,8 +128,14 @@ def plain_ase(names) -> dict:
         temps = temperatures(m.tc, c)
         atoms.calc = calc
         MaxwellBoltzmannDistribution(atoms, temperature_K=temps[0], rng=np.random.default_rng(0))
-        dyn = Langevin(atoms, c.timestep_fs * units.fs, temperature_K=temps[0],
-                       friction=c.friction_per_fs / units.fs, fixcm=False, rng=np.random.default_rng(0))
+        dyn = Langevin(
+            atoms,
+            c.timestep_fs * units.fs,
+            temperature_K=temps[0],
+            friction=c.friction_per_fs / units.fs,
+            fixcm=False,
+            rng=np.random.default_rng(0),
+        )
         t = time.perf_counter()
         for i, temp in enumerate(temps):
             dyn.set_temperature(temperature_K=temp)
@@ -140,9 +148,6 @@ def engine(names) -> dict:
     """(c) tcramp's ramp engine on each material: wall seconds, atoms, steps, T tracking."""
     from ase import units
 
-    from tcramp.ramp import RampConfig
-    from tcramp.snapshots import simulate_material
-
     out = {}
     for m in _materials(names):
         t = time.perf_counter()
@@ -151,8 +156,13 @@ def engine(names) -> dict:
         track = ((df.T_measured - df.T_target).abs() / df.T_target).tolist()
         hot = df[df.T_target >= 20]
         heat = np.polyfit(hot.T_target, hot.energy_per_atom, 1)[0] / (1.5 * units.kB)
-        out[m.name] = {"atoms": int(df.n_atoms.iloc[0]), "steps": int(df.step.max()), "seconds": sec,
-                       "tracking": track, "heat": float(heat)}
+        out[m.name] = {
+            "atoms": int(df.n_atoms.iloc[0]),
+            "steps": int(df.step.max()),
+            "seconds": sec,
+            "tracking": track,
+            "heat": float(heat),
+        }
     return out
 
 
@@ -204,8 +214,6 @@ def main() -> None:
     import dataclasses
     import tempfile
 
-    from tcramp.snapshots import read_snapshots, simulate
-
     copies = [dataclasses.replace(m, name=f"{m.name}#{k}") for k in range(n) for m in _materials(NAMES)]
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -216,17 +224,19 @@ def main() -> None:
     heat = float(np.mean([r["heat"] for r in eng]))
 
     # projection: a random sample of covered materials ramped by the engine, then a per-step fit
-    from tcramp.data import load_3dsc
-    from tcramp.ramp import RampConfig, material_seed
-    from tcramp.structures import CellError, order
 
     cfg = RampConfig()
     covered = []
     for m in load_3dsc():
         try:
             s = m.structure
-            cell = order(s, max_atoms=cfg.max_atoms, min_atoms=cfg.min_atoms, tol=cfg.composition_tol,
-                         seed=material_seed(cfg.seed, m.name))
+            cell = order(
+                s,
+                max_atoms=cfg.max_atoms,
+                min_atoms=cfg.min_atoms,
+                tol=cfg.composition_tol,
+                seed=material_seed(cfg.seed, m.name),
+            )
             covered.append((m.name, len(cell.structure), _steps(m.tc)))
         except (CellError, ValueError):
             pass
@@ -257,8 +267,10 @@ def main() -> None:
         "(1 for a harmonic solid in equilibrium; lower means positions lag the ramp)",
     ]
     per = {k: np.mean([r[k]["seconds"] for r in res_named]) for k in NAMES}
-    lines.append("wall_s_per_material (c, one core each): "
-                 + ", ".join(f"{int(calls[k]['atoms'])} atoms {per[k]:.1f}" for k in NAMES))
+    lines.append(
+        "wall_s_per_material (c, one core each): "
+        + ", ".join(f"{int(calls[k]['atoms'])} atoms {per[k]:.1f}" for k in NAMES)
+    )
     lines += [
         f"median_wall_s_per_material_sample={np.median([r['seconds'] for r in timed]):.1f} "
         f"(engine, {len(timed)} ramps incl. {a.sample} random materials, one core each)",

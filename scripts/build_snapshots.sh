@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Grow the repo's CHGNet snapshot set (data/snapshots/chgnet) to the first N materials of the
+# Grow the repo's CHGNet snapshot set (data/snapshots/chgnet-v2) to the first N materials of the
 # stratified order, resuming whatever is there, then merge finished files into a pack.
 # Usage: bash scripts/build_snapshots.sh [N=3000] [extra tcramp simulate options...]
 # On a cluster: add --scheduler tcp://HOST:PORT, or run shards with --shard i/K.
@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 n=${1:-3000}
 shift || true
 status=0
-.venv/bin/tcramp simulate --order stratified --limit "$n" --out data/snapshots/chgnet "$@" || status=$?
-.venv/bin/tcramp pack data/snapshots/chgnet
-exit "$status"  # 1 when some materials failed (they are listed in data/snapshots/chgnet/failures)
+.venv/bin/tcramp simulate --order stratified --limit "$n" --out data/snapshots/chgnet-v2 "$@" || status=$?
+.venv/bin/tcramp pack data/snapshots/chgnet-v2
+exit "$status"  # 1 when some materials failed (they are listed in data/snapshots/chgnet-v2/failures)

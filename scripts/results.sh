@@ -18,6 +18,6 @@ rm -rf docs/evaluation
 step .venv/bin/tcramp evaluate --snapshots $snap --out docs/evaluation --readme README.md
 step bash scripts/report.sh docs/evaluation
 step .venv/bin/python benchmarks/predict_time.py
-step .venv/bin/tcramp predict examples/YBa2Cu3O7.cif --out runs/predict
+step .venv/bin/tcramp predict src/tcramp/data/YBa2Cu3O7.cif --out runs/predict
 cp runs/predict/YBa2Cu3O7-*.png docs/predict-YBa2Cu3O7.png
 step .venv/bin/python benchmarks/tries.py --snapshots $snap --out docs/tries

@@ -3,12 +3,16 @@
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from tcramp.data import load_3dsc
+from tcramp.data import load_3dsc, load_csv
+from tcramp.mlff import load_mlff
 from tcramp.ramp import RampConfig
+from tcramp.run import simulate
+from tcramp.snapshots import read_snapshots
 
 # Small real materials (8-atom ordered cells): Tc >= 10 K, Tc = 0, low-Tc doped, low-Tc doped.
 SMALL = [
@@ -17,8 +21,8 @@ SMALL = [
     "Au0.499Ga0.501-MP-mp-30379-synth_doped",
     "Bi3In5-MP-mp-1223979-synth_doped",
 ]
-# A ramp of a handful of temperatures and steps: exercises every code path in seconds.
-TINY = RampConfig(t_step=100.0, dense_points=2, first_equil_steps=4, equil_steps=3, sample_steps=2)
+# A ramp of a handful of temperatures and steps, phonons in the cell itself: every code path in seconds.
+TINY = RampConfig(n_temps=4, dense_points=2, first_equil_steps=4, equil_steps=3, sample_steps=2, phonon_min_length=0.0)
 CLI = [sys.executable, "-m", "tcramp.cli"]
 
 
@@ -34,15 +38,11 @@ def small(bundled):
 
 @pytest.fixture(scope="session")
 def chgnet():
-    from tcramp.mlff import load_mlff
-
     return load_mlff("chgnet", None, "cpu")
 
 
 @pytest.fixture
 def tiny_config(tmp_path) -> Path:
-    from dataclasses import asdict
-
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps({k: v for k, v in asdict(TINY).items() if k != "torch_threads"}))
     return path
@@ -68,9 +68,6 @@ TRAIN = SMALL + [
 def tiny_snapshots(bundled, tmp_path_factory):
     """A real CHGNet snapshot build (tiny ramps) of TRAIN, given as a user CSV dataset of CIF
     files: (run directory, DataFrame)."""
-    from tcramp.data import load_csv
-    from tcramp.snapshots import read_snapshots, simulate
-
     root = tmp_path_factory.mktemp("snap")
     lines = ["name,structure,tc,group,sc_class,formula"]
     for n in TRAIN:

@@ -1,6 +1,6 @@
-from tcramp.data import load_3dsc, load_csv, read_structure
-
 import pytest
+
+from tcramp.data import load_3dsc, load_csv, read_structure
 
 
 def test_bundled_set_is_complete_and_typed(bundled):
@@ -28,7 +28,11 @@ def test_user_csv_paths_are_relative_to_csv(tmp_path, bundled):
     from ase.io import write
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    write(tmp_path / "s" / "POSCAR", AseAtomsAdaptor.get_atoms(bundled["Al0.5Ga0.5V3-MP-mp-1228807"].structure), format="vasp")
+    write(
+        tmp_path / "s" / "POSCAR",
+        AseAtomsAdaptor.get_atoms(bundled["Al0.5Ga0.5V3-MP-mp-1228807"].structure),
+        format="vasp",
+    )
     (tmp_path / "set.csv").write_text("name,structure,tc,group\nagmg,s/agmg.cif,0,g1\nalv,s/POSCAR,12.9,\n")
     a, b = load_csv(tmp_path / "set.csv")
     assert (a.name, a.tc, a.group, b.group) == ("agmg", 0.0, "g1", "alv")

@@ -6,19 +6,36 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tcramp.evaluate import (
+    BEGIN,
+    END,
+    METHODS,
+    EvalConfig,
+    _calibrate,
+    evaluate,
+    results_table,
+    write_readme_table,
+)
+from tcramp.ramp import RampConfig
+from tcramp.splits import grouped_folds, leakage_groups
+
 from conftest import TINY
-from tcramp.evaluate import (BEGIN, END, METHODS, EvalConfig, _calibrate, evaluate, materials_table, results_table,
-                             write_readme_table)
-from tcramp.splits import grouped_folds
 
 
 @pytest.fixture(scope="module")
 def evaluated(tiny_snapshots, tmp_path_factory):
     _, df = tiny_snapshots
     out = tmp_path_factory.mktemp("eval")
-    cfg = EvalConfig(folds=3, catboost={"iterations": 30, "depth": 3}, mlp={"hidden": (16,), "epochs": 5},
-                     extrapolation_quantile=0.8, leave_class_out=True, leave_elements_out=("Al",),
-                     curves=("Al0.5Ga0.5V3-MP-mp-1228807",), worst=5)
+    cfg = EvalConfig(
+        folds=3,
+        catboost={"iterations": 30, "depth": 3},
+        mlp={"hidden": (16,), "epochs": 5},
+        extrapolation_quantile=0.8,
+        leave_class_out=True,
+        leave_elements_out=("Al",),
+        curves=("Al0.5Ga0.5V3-MP-mp-1228807",),
+        worst=5,
+    )
     return out, evaluate(df, out, cfg, config=TINY, log=lambda *a: None), df
 
 
@@ -57,10 +74,20 @@ def test_readme_table_is_regenerated_from_metrics(evaluated, tmp_path):
 
 def test_real_split_never_shares_material_formula_or_parent(bundled):
     """On the bundled set's real metadata: no fold's train and test share any key."""
-    rows = pd.DataFrame([{"name": m.name, "formula": m.formula, "parent_id": m.parent_id, "group": m.group,
-                          "tc": m.tc, "sc_class": m.sc_class, "synth_doped": m.synth_doped} for m in bundled.values()])
-    from tcramp.splits import leakage_groups
-
+    rows = pd.DataFrame(
+        [
+            {
+                "name": m.name,
+                "formula": m.formula,
+                "parent_id": m.parent_id,
+                "group": m.group,
+                "tc": m.tc,
+                "sc_class": m.sc_class,
+                "synth_doped": m.synth_doped,
+            }
+            for m in bundled.values()
+        ]
+    )
     g = leakage_groups(rows)
     for train, test in grouped_folds(g, 5, seed=0):
         for key in ("name", "formula", "parent_id"):
@@ -85,10 +112,28 @@ def test_calibrated_threshold_never_uses_its_own_fold():
 def test_hybrid_ablation_and_base_grid_only(tiny_snapshots, tmp_path):
     """Magpie + T without the latent, trained on the base grid only: runs, and says so."""
     _, df = tiny_snapshots
-    cfg = EvalConfig(folds=3, catboost={"iterations": 20, "depth": 2}, mlp={"hidden": (8,), "epochs": 3},
-                     use_temperature=True, use_magpie=True, use_latent=False, dense=False,
-                     extrapolation_quantile=None, leave_class_out=False, leave_elements_out=(), curves=())
+    cfg = EvalConfig(
+        folds=3,
+        catboost={"iterations": 20, "depth": 2},
+        mlp={"hidden": (8,), "epochs": 3},
+        use_temperature=True,
+        use_magpie=True,
+        use_latent=False,
+        dense=False,
+        extrapolation_quantile=None,
+        leave_class_out=False,
+        leave_elements_out=(),
+        curves=(),
+    )
     result = evaluate(df, tmp_path, cfg, config=TINY, log=lambda *a: None)
     assert result["features"] == {"latent": False, "temperature": True, "magpie": True, "dense": False}
     assert np.isfinite(result["thresholds"]["ramp-catboost@cal"]["mae"])
     assert "Ramp classifier inputs: temperature, magpie; base grid only" in (tmp_path / "summary.md").read_text()
+
+
+def test_default_config_is_checked_against_the_snapshots(tiny_snapshots, tmp_path):
+    """Without `config`, evaluate takes the default settings and refuses a build of others by name
+    (it used to fail inside `temperatures(0.0, None)`)."""
+    _, df = tiny_snapshots
+    with pytest.raises(ValueError, match=f"ramp settings {RampConfig().settings_hash} differ"):
+        evaluate(df, tmp_path / "out")

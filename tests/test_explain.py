@@ -15,14 +15,22 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import CLI, TINY
 from tcramp.evaluate import EvalConfig, evaluate
 from tcramp.explain import explain, ramp_materials, short_name, spearman
 from tcramp.models import train
-from tcramp.report import build_report, markdown_html
+from tcramp.report import markdown_html
 
-PNGS = ["importance.png", "shap_beeswarm.png", "latent_magpie_heatmap.png", "feature_vs_tc.png",
-        "latent_pca.png", "latent_umap.png", "lattice_probe.png"]
+from conftest import CLI, TINY
+
+PNGS = [
+    "importance.png",
+    "shap_beeswarm.png",
+    "latent_magpie_heatmap.png",
+    "feature_vs_tc.png",
+    "latent_pca.png",
+    "latent_umap.png",
+    "lattice_probe.png",
+]
 CSVS = {
     "importance.csv": ["feature", "importance"],
     "shap_direction.csv": ["feature", "mean_abs_shap", "corr", "direction"],
@@ -88,9 +96,29 @@ def test_cli_explain_with_chosen_material_and_structure(explained, tiny_snapshot
     small[0].structure.to(filename=str(cif))
     out = root / "cli"
     name = "Bi3In5-MP-mp-1223979-synth_doped"
-    r = subprocess.run([*CLI, "explain", "--model", str(root / "model"), "--snapshots", str(run), "--out", str(out),
-                        "--material", name, "--structure", str(cif), "--max-rows", "20", "--device", "cpu"],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            *CLI,
+            "explain",
+            "--model",
+            str(root / "model"),
+            "--snapshots",
+            str(run),
+            "--out",
+            str(out),
+            "--material",
+            name,
+            "--structure",
+            str(cif),
+            "--max-rows",
+            "20",
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "13 files" in r.stderr  # one ramp: 11 + gif + png
     assert sorted(p.name for p in out.glob("shap_ramp-*")) == ["shap_ramp-Bi3In5.gif", "shap_ramp-Bi3In5.png"]
@@ -125,12 +153,32 @@ def test_markdown_tables_and_escaping():
 @pytest.fixture(scope="module")
 def report(explained, tiny_snapshots):
     root, df, _ = explained
-    cfg = EvalConfig(folds=2, catboost={"iterations": 20, "depth": 3}, mlp={"hidden": (8,), "epochs": 3},
-                     extrapolation_quantile=None, leave_class_out=False, leave_elements_out=(),
-                     curves=("Al0.5Ga0.5V3-MP-mp-1228807",), worst=3)
+    cfg = EvalConfig(
+        folds=2,
+        catboost={"iterations": 20, "depth": 3},
+        mlp={"hidden": (8,), "epochs": 3},
+        extrapolation_quantile=None,
+        leave_class_out=False,
+        leave_elements_out=(),
+        curves=("Al0.5Ga0.5V3-MP-mp-1228807",),
+        worst=3,
+    )
     evaluate(df, root / "eval", cfg, config=TINY, log=lambda *a: None)
-    r = subprocess.run([*CLI, "report", "--out", str(root / "report"), "--evaluation", str(root / "eval"),
-                        "--explain", str(root / "out")], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            *CLI,
+            "report",
+            "--out",
+            str(root / "report"),
+            "--evaluation",
+            str(root / "eval"),
+            "--explain",
+            str(root / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     return root / "report" / "index.html"
 
@@ -169,16 +217,31 @@ class DevTools:
     def __init__(self, exe, profile):
         cmd_r, self.cmd_w = map(_high, os.pipe())
         self.out_r, out_w = map(_high, os.pipe())
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-pipe"]
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-pipe",
+        ]
 
         def fds():
             os.dup2(cmd_r, 3)
             os.dup2(out_w, 4)
 
-        self.proc = subprocess.Popen([exe, *flags, "about:blank"], preexec_fn=fds, close_fds=False,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [exe, *flags, "about:blank"],
+            preexec_fn=fds,
+            close_fds=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(cmd_r)
         os.close(out_w)
         self.buf, self.events, self.n = b"", [], 0
@@ -228,22 +291,31 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
             browser.send(f"{domain}.enable", session=s)
         browser.send("Page.navigate", {"url": report.as_uri()}, session=s)
         browser.wait("Page.loadEventFired")
-        images = browser.send("Runtime.evaluate", {
-            "expression": "JSON.stringify([...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]))",
-            "returnByValue": True}, session=s)["result"]["value"]
+        images = browser.send(
+            "Runtime.evaluate",
+            {
+                "expression": "JSON.stringify([...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]))",
+                "returnByValue": True,
+            },
+            session=s,
+        )["result"]["value"]
         size = browser.send("Page.getLayoutMetrics", session=s)["cssContentSize"]
         clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
-        shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip},
-                            session=s)["data"]
+        shot = browser.send(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}, session=s
+        )["data"]
     finally:
         browser.close()
     images = json.loads(images)
     assert len(images) >= 10
     assert [i for i in images if not (i[1] and i[2] > 0)] == []
-    errors = [e for e in browser.events
-              if e.get("method") == "Runtime.exceptionThrown"
-              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
-              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    errors = [
+        e
+        for e in browser.events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+    ]
     assert errors == []
     png = report.parent / "screenshot.png"
     png.write_bytes(base64.b64decode(shot))
@@ -254,11 +326,25 @@ def test_one_command_report_of_a_hybrid_model(tiny_snapshots, tmp_path):
     """`tcramp report --model --snapshots` runs every explain study itself, here on a
     latent + Magpie + T model (Magpie inputs computed from the snapshots' formulas)."""
     run, df = tiny_snapshots
-    model, _ = train(df, "catboost", {"iterations": 20, "depth": 2}, folds=2, use_temperature=True,
-                     use_magpie=True, config=TINY)
+    model, _ = train(
+        df, "catboost", {"iterations": 20, "depth": 2}, folds=2, use_temperature=True, use_magpie=True, config=TINY
+    )
     model.save(tmp_path / "hybrid")
-    r = subprocess.run([*CLI, "report", "--out", str(tmp_path / "report"), "--model", str(tmp_path / "hybrid"),
-                        "--snapshots", str(run)], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            *CLI,
+            "report",
+            "--out",
+            str(tmp_path / "report"),
+            "--model",
+            str(tmp_path / "hybrid"),
+            "--snapshots",
+            str(run),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "report" / "index.html").read_text()
     srcs = set(re.findall(r'<img src="([^"]+)"', html))

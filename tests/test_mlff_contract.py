@@ -1,16 +1,21 @@
-"""One contract for every MLFF backend: shapes, batch = single results, inputs not mutated.
+"""One contract for every MLFF backend (`tcramp.mlff.check_backend`), run on every registered one.
 
 CHGNet runs with its real pretrained weights. orb-d3-v2's weights cannot be downloaded here, so
 it runs through its real loading code on a randomly initialised checkpoint (a mock of the
 weights, not of the code).
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from tcramp.mlff import BACKENDS, MLFF, UnsupportedElementError, load_mlff
+from tcramp.mlff import BACKENDS, MLFF, REGISTRY, ContractError, check_backend, load_mlff
+from tcramp.mlff.chgnet import CHGNetMLFF
 from tcramp.structures import order
+
+from orb_checkpoint import make_random_orb_checkpoint
 
 LATENT = {"chgnet": 64, "orb-d3-v2": 256}
 
@@ -18,8 +23,6 @@ LATENT = {"chgnet": 64, "orb-d3-v2": 256}
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request, tmp_path_factory) -> MLFF:
     if request.param == "orb-d3-v2":
-        from orb_checkpoint import make_random_orb_checkpoint
-
         path = make_random_orb_checkpoint(tmp_path_factory.mktemp("orb") / "orb-d3-v2-random.ckpt")
         return load_mlff("orb-d3-v2", str(path), "cpu")
     return load_mlff(request.param, None, "cpu")
@@ -33,44 +36,39 @@ def cells(small):
     return out
 
 
-def test_outputs_have_the_documented_shapes(backend, cells):
+def test_every_registered_backend_meets_the_contract(backend, cells):
     assert backend.latent_size == LATENT[backend.name]
-    assert backend.version and backend.pooling
-    for a, p in zip(cells, backend.predict(cells)):
-        assert np.isfinite(p.energy)
-        assert p.forces.shape == (len(a), 3) and np.isfinite(p.forces).all()
-        assert p.latent.shape == (backend.latent_size,) and np.isfinite(p.latent).all()
+    check_backend(backend, cells)  # bundled cells
+    check_backend(backend)  # the check's own small crystals
 
 
-def test_batch_equals_single(backend, cells):
-    batch = backend.predict(cells)
-    for a, b in zip(cells, batch):
-        (s,) = backend.predict([a])
-        assert b.energy == pytest.approx(s.energy, abs=1e-4)
-        np.testing.assert_allclose(b.forces, s.forces, atol=1e-4)
-        np.testing.assert_allclose(b.latent, s.latent, atol=1e-5)
+class _Float64Latent(CHGNetMLFF):
+    """A throw-away backend: CHGNet giving its latent in float64."""
+
+    name = "chgnet-f64"
+
+    def predict(self, structures):
+        return [replace(p, latent=p.latent.astype(np.float64)) for p in super().predict(structures)]
 
 
-def test_inputs_not_mutated(backend, cells):
-    before = [(a.positions.copy(), a.cell.array.copy(), a.numbers.copy()) for a in cells]
-    backend.predict(cells)
-    for a, (pos, cell, num) in zip(cells, before):
-        assert (a.positions == pos).all() and (a.cell.array == cell).all() and (a.numbers == num).all()
+def test_a_new_backend_is_one_registration_line(monkeypatch, cells):
+    monkeypatch.setitem(REGISTRY, "chgnet-f64", _Float64Latent)  # the registration line
+    mlff = load_mlff("chgnet-f64", None, "cpu")
+    check_backend(mlff, cells)
+    assert mlff.predict(cells[:1])[0].latent.dtype == np.float64
 
 
-def test_calculator_gives_energy_forces_latent(backend, cells):
-    a = cells[0].copy()
-    a.calc = backend.calculator()
-    (p,) = backend.predict([cells[0]])
-    assert a.get_potential_energy() == pytest.approx(p.energy, abs=1e-4)
-    np.testing.assert_allclose(a.calc.results["latent"], p.latent, atol=1e-5)
+def test_the_check_catches_a_backend_that_mutates_its_input(monkeypatch, cells, chgnet):
+    class Mutating(CHGNetMLFF):
+        name = "chgnet-mutating"
 
+        def predict(self, structures):
+            structures[0].positions += 0.01
+            return super().predict(structures)
 
-def test_unsupported_element_is_named(backend, cells):
-    a = cells[0].copy()
-    a.numbers[0] = 118  # Og: beyond every backend's training set
-    with pytest.raises(UnsupportedElementError, match="Og"):
-        backend.predict([a])
+    monkeypatch.setitem(REGISTRY, "chgnet-mutating", Mutating)
+    with pytest.raises(ContractError, match="chgnet-mutating: predict leaves its inputs unchanged"):
+        check_backend(load_mlff("chgnet-mutating", None, "cpu"), [a.copy() for a in cells])
 
 
 def test_chgnet_matches_its_own_ase_calculator(chgnet, cells):
@@ -81,3 +79,19 @@ def test_chgnet_matches_its_own_ase_calculator(chgnet, cells):
     (p,) = chgnet.predict([cells[1]])
     assert p.energy == pytest.approx(a.get_potential_energy(), abs=1e-3)
     np.testing.assert_allclose(p.forces, a.get_forces(), atol=1e-4)
+
+
+def test_chgnet_rebuilds_its_neighbour_list_once_an_atom_moves_half_the_skin(chgnet, cells):
+    """An atom displaced by (0.3, 0.3, 0.3) Å moved 0.52 Å > skin/2 = 0.5 Å, though no single
+    coordinate did: the Verlet list must be rebuilt, else pairs may enter the cutoff unseen."""
+    a = cells[0].copy()
+    chgnet.predict([a])
+    key = a.numbers.tobytes() + a.cell.array.tobytes()
+    first = chgnet._cache[key]
+    a.positions[0] += 0.3
+    chgnet.predict([a])
+    rebuilt = chgnet._cache[key]
+    assert rebuilt is not first
+    a.positions[1] += 0.2  # 0.35 Å from the rebuilt list's positions: reused
+    chgnet.predict([a])
+    assert chgnet._cache[key] is rebuilt

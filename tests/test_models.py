@@ -1,15 +1,24 @@
 """Classifiers, the trained Tc model and its files, on a real (tiny) CHGNet snapshot build."""
 
 import json
+import shutil
 import subprocess
+from pathlib import Path
 
+import chgnet
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from tcramp.composition import magpie_columns
+from tcramp.features import feature_columns
+from tcramp.models import MLPSC, CatBoostSC, TcModel, train
+from tcramp.pipeline import predict_tc
+from tcramp.search import _fail_dead, search
+from tcramp.snapshots import read_config
+
 from conftest import CLI, TINY, TRAIN
-from tcramp.models import CatBoostSC, MLPSC, TcModel, feature_columns, train
 
 
 def _xy(df):
@@ -43,9 +52,9 @@ def test_mlp_keeps_best_validation_or_last(tiny_snapshots):
 def test_train_save_load_and_refuse_other_latents(tiny_snapshots, tmp_path):
     run, df = tiny_snapshots
     model, table = train(df, "catboost", {"iterations": 40, "depth": 3}, folds=3, config=TINY)
-    assert model.meta["n_members"] == 3 and model.meta["latent_size"] == 64
-    assert model.meta["training_set"]["materials"] == len(TRAIN)
-    assert set(table.name) == set(TRAIN) and np.isfinite(model.meta["cv"]["tc_mae"])
+    assert model.meta.n_members == 3 and model.meta.latent_size == 64
+    assert model.meta.training_set["materials"] == len(TRAIN)
+    assert set(table.name) == set(TRAIN) and np.isfinite(model.meta.cv["tc_mae"])
     model.save(tmp_path / "model")
     loaded = TcModel.load(tmp_path / "model")
     np.testing.assert_allclose(loaded.proba(df), model.proba(df))
@@ -59,12 +68,11 @@ def test_train_save_load_and_refuse_other_latents(tiny_snapshots, tmp_path):
 def test_magpie_hybrid_computes_composition_features_from_the_formula(tiny_snapshots):
     """A latent + Magpie + T model: the Magpie inputs come from each row's formula, so a bare
     ramp (as `predict` makes) scores the same as the training rows that carried them."""
-    from tcramp.composition import magpie_columns
-
     _, df = tiny_snapshots
-    model, _ = train(df, "catboost", {"iterations": 20, "depth": 2}, folds=3, use_temperature=True,
-                     use_magpie=True, config=TINY)
-    assert model.meta["use_magpie"] and model.features[64:-1] == magpie_columns()
+    model, _ = train(
+        df, "catboost", {"iterations": 20, "depth": 2}, folds=3, use_temperature=True, use_magpie=True, config=TINY
+    )
+    assert model.meta.use_magpie and model.features[64:-1] == magpie_columns()
     assert not any(c.startswith("magpie_") for c in df.columns)  # the input was not mutated
     p = model.proba(df)
     assert p.shape == (3, len(df)) and np.isfinite(p).all()
@@ -88,16 +96,46 @@ def test_model_files_are_validated(tiny_snapshots, tmp_path):
 def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tmp_path):
     run, _ = tiny_snapshots
     model_dir = tmp_path / "model"
-    r = subprocess.run([*CLI, "train", "--snapshots", str(run), "--out", str(model_dir), "--folds", "3",
-                        "--params", '{"iterations": 40, "depth": 3}'], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            *CLI,
+            "train",
+            "--snapshots",
+            str(run),
+            "--out",
+            str(model_dir),
+            "--folds",
+            "3",
+            "--params",
+            '{"iterations": 40, "depth": 3}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "Tc MAE" in r.stderr and (model_dir / "model.json").exists() and (model_dir / "cv_tc.csv").exists()
     cif = tmp_path / "AlGaV3.cif"
     small[0].structure.to(filename=str(cif))
     (tmp_path / "bad.cif").write_text("garbage\n")
     out = tmp_path / "pred"
-    r = subprocess.run([*CLI, "predict", str(cif), str(tmp_path / "bad.cif"), "--model", str(model_dir),
-                        "--out", str(out), "--device", "cpu"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            *CLI,
+            "predict",
+            str(cif),
+            str(tmp_path / "bad.cif"),
+            "--model",
+            str(model_dir),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 1 and "FAILED" in r.stderr and "bad.cif" in r.stderr
     assert "AlGaV3" in r.stdout and "Tc@50%" in r.stdout
     pred = pd.read_csv(out / "predictions.csv")
@@ -106,16 +144,39 @@ def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tm
     png = next(out.glob("*.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # resumable: a second run reuses the stored result
-    r2 = subprocess.run([*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out)],
-                        capture_output=True, text=True, timeout=300)
+    r2 = subprocess.run(
+        [*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r2.returncode == 0 and pd.read_csv(out / "predictions.csv").tc50.iloc[0] == pred.tc50.iloc[0]
     assert len(list((out / "results").glob("*.json"))) == 1
     # another model in the same directory is not served the first model's cached result
-    r = subprocess.run([*CLI, "train", "--snapshots", str(run), "--out", str(model_dir), "--folds", "2",
-                        "--params", '{"iterations": 10, "depth": 2}'], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            *CLI,
+            "train",
+            "--snapshots",
+            str(run),
+            "--out",
+            str(model_dir),
+            "--folds",
+            "2",
+            "--params",
+            '{"iterations": 10, "depth": 2}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
-    r3 = subprocess.run([*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out), "--device", "cpu"],
-                        capture_output=True, text=True, timeout=300)
+    r3 = subprocess.run(
+        [*CLI, "predict", str(cif), "--model", str(model_dir), "--out", str(out), "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r3.returncode == 0 and len(list((out / "results").glob("*.json"))) == 2
 
 
@@ -127,10 +188,21 @@ def test_search_resumes_the_same_sqlite_study_after_a_kill(tiny_snapshots, tmp_p
 
     run, _ = tiny_snapshots
     db = tmp_path / "s.db"
-    cmd = [*CLI, "search", "--snapshots", str(run), "--storage", f"sqlite:///{db}", "--folds", "2",
-           "--model", "catboost"]
-    proc = subprocess.Popen([*cmd, "--trials", "50"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        *CLI,
+        "search",
+        "--snapshots",
+        str(run),
+        "--storage",
+        f"sqlite:///{db}",
+        "--folds",
+        "2",
+        "--model",
+        "catboost",
+    ]
+    proc = subprocess.Popen(
+        [*cmd, "--trials", "50"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
 
     def complete() -> int:
         if not db.exists():
@@ -164,8 +236,6 @@ def test_trial_killed_before_its_first_heartbeat_is_failed_on_resume(tmp_path):
     from optuna.storages import RDBStorage
     from optuna.trial import TrialState
 
-    from tcramp.models import _fail_dead
-
     store = RDBStorage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=5, grace_period=10)
     st = optuna.create_study(storage=store)
     dead, live = st.ask(), st.ask()
@@ -176,9 +246,6 @@ def test_trial_killed_before_its_first_heartbeat_is_failed_on_resume(tmp_path):
 
 
 def test_search_starts_from_each_familys_defaults(tiny_snapshots, tmp_path):
-    from tcramp.models import CatBoostSC, MLPSC, search
-    from tcramp.snapshots import read_config
-
     run, snaps = tiny_snapshots
     st = search(snaps, f"sqlite:///{tmp_path / 's.db'}", trials=2, folds=2, config=read_config(run))
     first, second = (t.user_attrs["params"] for t in st.trials[:2])
@@ -186,3 +253,36 @@ def test_search_starts_from_each_familys_defaults(tiny_snapshots, tmp_path):
     searched = ("depth", "iterations", "learning_rate", "l2_leaf_reg")
     assert {k: first[k] for k in searched} == {k: cb[k] for k in searched}
     assert tuple(second["hidden"]) == mlp["hidden"] and second["epochs"] == mlp["epochs"]
+
+
+def test_model_records_the_builds_weights_and_predict_ramps_with_them(small, tiny_snapshots, tmp_path):
+    """A build from a local checkpoint (CHGNet 0.3.0's own file, so the rows stay valid) trains a
+    model that records the checkpoint, and `predict` loads it instead of the default weights."""
+    run, _ = tiny_snapshots
+    ckpt = str(next((Path(chgnet.__file__).parent / "pretrained" / "0.3.0").glob("*.pth.tar")))
+    build = tmp_path / "build"
+    shutil.copytree(run, build)
+    manifest = json.loads((build / "run.json").read_text())
+    (build / "run.json").write_text(json.dumps({**manifest, "weights": ckpt}))
+    r = subprocess.run(
+        [
+            *CLI,
+            "train",
+            "--snapshots",
+            str(build),
+            "--out",
+            str(tmp_path / "model"),
+            "--folds",
+            "2",
+            "--params",
+            '{"iterations": 10, "depth": 2}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["weights"] == ckpt
+    model = TcModel.load(tmp_path / "model")
+    assert model.meta.weights == ckpt
+    assert ckpt in predict_tc(small[1].structure, model, device="cpu", threads=1)["backend_version"]

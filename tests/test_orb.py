@@ -10,8 +10,10 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from tcramp.data import load_3dsc
 from tcramp.mlff import load_mlff
+from tcramp.pipeline import simulate_material
 from tcramp.structures import order
 
+from conftest import TINY
 from orb_checkpoint import make_random_orb_checkpoint
 
 NAMES = ("Ba2Cu3Pr0.5Y0.5O7-MP-mp-1228182", "Mo6Pb0.1Se8Yb0.9-MP-mp-1103921-synth_doped")
@@ -38,9 +40,6 @@ def test_metadata(mlff):
 
 def test_ramp_snapshots_carry_orb_latents(mlff, tmp_path):
     """A full (tiny) ramp through the snapshot stage with the orb backend."""
-    from conftest import TINY
-    from tcramp.snapshots import simulate_material
-
     m = next(m for m in load_3dsc() if m.name == "Ag1Mg1-MP-mp-2696")
     weights = mlff.version.split(" / weights ")[1]
     # random weights give unphysical forces: lift the explosion guards for this plumbing test

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
+from tcramp.data import stratified
+from tcramp.run import shard, simulate
+from tcramp.snapshots import pack, read_failures, read_snapshots
+
 from conftest import CLI, SMALL, TINY
-from tcramp.snapshots import read_failures, read_snapshots, shard, simulate
 
 
 def _csv(tmp_path: Path, materials, extra: str = "") -> Path:
@@ -44,7 +48,7 @@ def test_simulate_in_process_labels_and_resume(small, tmp_path):
     again = simulate(small, tmp_path / "out", TINY, workers=0, device="cpu")
     assert again.finished == [] and sorted(again.skipped) == sorted(SMALL)
     with pytest.raises(ValueError, match="other settings"):
-        simulate(small, tmp_path / "out", TINY.__class__(t_step=50.0), workers=0)
+        simulate(small, tmp_path / "out", TINY.__class__(n_temps=5), workers=0)
 
 
 def test_shards_read_as_one_dataset(small, tmp_path):
@@ -60,20 +64,36 @@ def test_bad_inputs_are_named_and_the_rest_finish(small, tmp_path):
     (tmp_path / "broken.cif").write_text("data_broken\n_cell_length_a 4\nloop_\n_atom_site_label\nnonsense here\n")
     # Og (Z=118) is outside CHGNet's elements
     (tmp_path / "og.xyz").write_text(
-        '2\nLattice="4 0 0 0 4 0 0 0 4" Properties=species:S:1:pos:R:3 pbc="T T T"\n'
-        "Og 0 0 0\nNa 2 2 2\n"
+        '2\nLattice="4 0 0 0 4 0 0 0 4" Properties=species:S:1:pos:R:3 pbc="T T T"\nOg 0 0 0\nNa 2 2 2\n'
     )
     extra = "broken-cif,broken.cif,5,,\nsuperheavy,og.xyz,3,,\n"
     csv = _csv(tmp_path, small[:2], extra)
     run = subprocess.run(
-        [*CLI, "simulate", "--dataset", str(csv), "--out", str(tmp_path / "out"),
-         "--config", str(_tiny_json(tmp_path)), "--workers", "0", "--device", "cpu"],
-        capture_output=True, text=True, timeout=300,
+        [
+            *CLI,
+            "simulate",
+            "--dataset",
+            str(csv),
+            "--out",
+            str(tmp_path / "out"),
+            "--config",
+            str(_tiny_json(tmp_path)),
+            "--workers",
+            "0",
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 1, run.stderr
-    lines = [l for l in run.stderr.splitlines() if l.startswith("FAILED")]
-    assert any(l.startswith("FAILED broken-cif: ValueError: cannot read structure") for l in lines), run.stderr
-    assert any(l.startswith("FAILED superheavy: UnsupportedElementError: chgnet does not support element(s) Og") for l in lines), run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.startswith("FAILED")]
+    assert any(line.startswith("FAILED broken-cif: ValueError: cannot read structure") for line in lines), run.stderr
+    assert any(
+        line.startswith("FAILED superheavy: UnsupportedElementError: chgnet does not support element(s) Og")
+        for line in lines
+    ), run.stderr
     assert sorted(read_snapshots(tmp_path / "out").name.unique()) == sorted(SMALL[:2])
     assert sorted(read_failures(tmp_path / "out").name) == ["broken-cif", "superheavy"]
 
@@ -89,11 +109,31 @@ def _tiny_json(tmp_path: Path, **over) -> Path:
 
 
 def test_kill9_then_resume_loses_nothing_and_repeats_nothing(bundled, small, tmp_path):
-    extra = [bundled[n] for n in ["Ag1Y1-MP-mp-2474", "Ag1La1Sb2-MP-mp-20271", "Au3Te5-MP-mp-567525-synth_doped", "Bi5Tl3-MP-mp-30469-synth_doped"]]
+    extra = [
+        bundled[n]
+        for n in [
+            "Ag1Y1-MP-mp-2474",
+            "Ag1La1Sb2-MP-mp-20271",
+            "Au3Te5-MP-mp-567525-synth_doped",
+            "Bi5Tl3-MP-mp-30469-synth_doped",
+        ]
+    ]
     csv = _csv(tmp_path, small + extra)
     out = tmp_path / "out"
-    cmd = [*CLI, "simulate", "--dataset", str(csv), "--out", str(out), "--config",
-           str(_tiny_json(tmp_path, equil_steps=10)), "--workers", "2", "--device", "cpu"]
+    cmd = [
+        *CLI,
+        "simulate",
+        "--dataset",
+        str(csv),
+        "--out",
+        str(out),
+        "--config",
+        str(_tiny_json(tmp_path, equil_steps=10)),
+        "--workers",
+        "2",
+        "--device",
+        "cpu",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 240
     while len(list((out / "materials").glob("*.parquet")) if (out / "materials").exists() else []) < 2:
@@ -126,12 +166,32 @@ def dask_cluster(tmp_path):
     addr = f"tcp://127.0.0.1:{port}"
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    procs = [
+        subprocess.Popen(
+            [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    ]
     for i in range(2):
-        procs.append(subprocess.Popen([str(bindir / "dask"), "worker", addr, "--nthreads", "1", "--no-dashboard",
-                                       "--local-directory", str(tmp_path / f"w{i}")],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(bindir / "dask"),
+                    "worker",
+                    addr,
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--local-directory",
+                    str(tmp_path / f"w{i}"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        )
     from distributed import Client
 
     with Client(addr, timeout=60) as c:
@@ -157,8 +217,6 @@ def test_pack_merges_and_resume_sees_packed(small, tmp_path):
     out = tmp_path / "out"
     simulate(small[:2], out, TINY, workers=0, device="cpu")
     rows = read_snapshots(out)
-    from tcramp.snapshots import pack
-
     path = pack(out)
     assert path.exists() and not list((out / "materials").glob("*.parquet"))
     pd.testing.assert_frame_equal(read_snapshots(out), rows)
@@ -176,11 +234,29 @@ def test_pack_merges_and_resume_sees_packed(small, tmp_path):
 
 
 def test_stratified_prefix_covers_every_class(bundled):
-    from tcramp.data import stratified
-
     mats = list(bundled.values())
     order = stratified(mats)
     assert sorted(m.name for m in order) == sorted(bundled) and order == stratified(mats)
     head = order[:300]
     assert {m.sc_class for m in head} == {m.sc_class for m in mats}
     assert 0.1 < sum(m.tc == 0 for m in head) / 300 < 0.5
+
+
+def test_local_cluster_is_closed_when_an_error_escapes(small, tmp_path):
+    """An unexpected error (here from the caller's own callback) leaves no worker process behind."""
+
+    def fail(kind, name, reason):
+        raise RuntimeError("caller failed")
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    with pytest.raises(RuntimeError, match="caller failed"):
+        simulate(small[:1], tmp_path / "out", TINY, workers=1, device="cpu", on_event=fail)
+    # multiprocessing's resource tracker lives as long as this process; worker processes must not
+    new = [
+        p
+        for p in me.children(recursive=True)
+        if p.pid not in before and "multiprocessing.resource_tracker" not in " ".join(p.cmdline())
+    ]
+    _, alive = psutil.wait_procs(new, timeout=10)
+    assert [p.cmdline() for p in alive] == []

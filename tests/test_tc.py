@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tcramp.tc import tc_from_curve, tc_summary
+from tcramp.tc import monotone, tc_from_curve, tc_summary
 
 T = np.array([2, 25, 50, 75, 100, 125, 150, 200, 250, 300], float)
 
@@ -44,8 +44,6 @@ def test_ensemble_summary_interval_brackets_estimates():
 
 def test_monotone_fit_matches_sklearn_isotonic_and_averages_repeated_temperatures():
     from sklearn.isotonic import IsotonicRegression
-
-    from tcramp.tc import monotone
 
     rng = np.random.default_rng(1)
     T = np.repeat(np.arange(0.0, 300.0, 25.0), 2)  # every temperature sampled twice

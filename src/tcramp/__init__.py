@@ -1,8 +1,10 @@
-"""tcramp: superconducting Tc from machine-learned force-field latents along MD temperature ramps."""
+"""tcramp: superconducting Tc from machine-learned force-field outputs along temperature ramps."""
 
 from .data import Material, load_dataset
-from .ramp import RampConfig, ramp, temperatures
-from .snapshots import pack, read_failures, read_snapshots, simulate, simulate_material
+from .pipeline import predict_tc, simulate_material
+from .ramp import RampConfig, temperatures
+from .run import simulate
+from .snapshots import pack, read_descriptors, read_failures, read_snapshots
 from .structures import order
 
 __all__ = [
@@ -11,7 +13,8 @@ __all__ = [
     "load_dataset",
     "order",
     "pack",
-    "ramp",
+    "predict_tc",
+    "read_descriptors",
     "read_failures",
     "read_snapshots",
     "simulate",

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import tempfile
 import warnings
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import evaluate as ev
+from . import explain as ex
+from . import models, run
+from . import search as search_
+from . import snapshots as snap
+from .data import load_dataset, stratified
+from .mlff import BACKENDS
+from .pipeline import predict_tc, shipped_model_dir
+from .ramp import RampConfig
+from .report import build_report, plot_curve
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Superconducting Tc from MLFF temperature ramps.")
 console = Console(stderr=True)
-DEFAULT_SNAPSHOTS = Path(__file__).resolve().parents[2] / "data" / "snapshots" / "chgnet"
 
 
 @app.callback()
@@ -31,24 +46,27 @@ def _quiet() -> None:
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="Snapshot directory (created; resumed when it exists).")],
-    dataset: Annotated[str, typer.Option(help="'3dsc' (bundled) or a CSV: name,structure,tc[,group,sc_class].")] = "3dsc",
-    names: Annotated[Optional[list[str]], typer.Option(help="Only these materials (repeat the option).")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Only the first K materials (in --order).")] = None,
-    order: Annotated[str, typer.Option(help="dataset | stratified (every prefix balanced over class x Tc bin).")] = "dataset",
-    mlff: Annotated[str, typer.Option(help="Force field: chgnet | orb-d3-v2.")] = "chgnet",
-    weights: Annotated[Optional[str], typer.Option(help="Local checkpoint for the force field.")] = None,
+    dataset: Annotated[
+        str, typer.Option(help="'3dsc' (bundled) or a CSV: name,structure,tc[,group,sc_class].")
+    ] = "3dsc",
+    names: Annotated[list[str] | None, typer.Option(help="Only these materials (repeat the option).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first K materials (in --order).")] = None,
+    order: Annotated[
+        str, typer.Option(help="dataset | stratified (every prefix balanced over class x Tc bin).")
+    ] = "dataset",
+    mlff: Annotated[str, typer.Option(help=f"Force field: {' | '.join(BACKENDS)}.")] = "chgnet",
+    weights: Annotated[str | None, typer.Option(help="Local checkpoint for the force field.")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
-    workers: Annotated[int, typer.Option(help="Local Dask worker processes (0: run in this process).")] = os.cpu_count() or 1,
-    scheduler: Annotated[Optional[str], typer.Option(help="Existing Dask scheduler, tcp://HOST:PORT.")] = None,
-    shard: Annotated[Optional[str], typer.Option(help="Run shard i/N of the selection (0-based).")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="JSON file of ramp settings (see tcramp.ramp.RampConfig).")] = None,
+    workers: Annotated[int, typer.Option(help="Local Dask worker processes (0: run in this process).")] = os.cpu_count()
+    or 1,
+    scheduler: Annotated[str | None, typer.Option(help="Existing Dask scheduler, tcp://HOST:PORT.")] = None,
+    shard: Annotated[str | None, typer.Option(help="Run shard i/N of the selection (0-based).")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="JSON file of ramp settings (see tcramp.ramp.RampConfig).")
+    ] = None,
 ) -> None:
     """Heat materials by NVT MD and store MLFF latent snapshots along each ramp."""
     _quiet()
-    from . import snapshots
-    from .data import load_dataset, stratified
-    from .ramp import RampConfig
-
     materials = load_dataset(dataset)
     if order not in ("dataset", "stratified"):
         raise typer.BadParameter("dataset or stratified", param_hint="--order")
@@ -60,7 +78,7 @@ def simulate(
         if missing:
             raise typer.BadParameter(f"not in {dataset}: {', '.join(missing)}", param_hint="--names")
         materials = [m for m in materials if m.name in set(names)]
-    materials = snapshots.shard(materials[:limit] if limit else materials, shard)
+    materials = run.shard(materials[:limit] if limit else materials, shard)
     cfg = RampConfig.from_file(config) if config else RampConfig()
     columns = (
         TextColumn("[bold]ramps"),
@@ -81,13 +99,19 @@ def simulate(
                 bar.console.print(f"[red]FAILED[/red] {name}: {reason}", highlight=False, soft_wrap=True)
             bar.update(task, advance=1, failed=failed)
 
-        result = snapshots.simulate(
-            materials, out, cfg, mlff=mlff, weights=weights, device=device,
-            workers=workers, scheduler=scheduler, on_event=on_event,
+        result = run.simulate(
+            materials,
+            out,
+            cfg,
+            mlff=mlff,
+            weights=weights,
+            device=device,
+            workers=workers,
+            scheduler=scheduler,
+            on_event=on_event,
         )
     console.print(
-        f"{len(result.finished)} ramped, {len(result.skipped)} already done, "
-        f"{len(result.failed)} failed -> {out}"
+        f"{len(result.finished)} ramped, {len(result.skipped)} already done, {len(result.failed)} failed -> {out}"
     )
     if not result.ok:
         raise typer.Exit(1)
@@ -101,23 +125,26 @@ def train(
     use_temperature: Annotated[bool, typer.Option(help="Give T_target to the classifier besides the latent.")] = False,
     magpie: Annotated[bool, typer.Option(help="Give the Magpie composition features to the classifier too.")] = False,
     folds: Annotated[int, typer.Option(help="Grouped CV folds (the ensemble size).")] = 5,
-    params: Annotated[Optional[str], typer.Option(help="JSON of classifier parameters.")] = None,
+    params: Annotated[str | None, typer.Option(help="JSON of classifier parameters.")] = None,
 ) -> None:
     """Train a P(SC | latent) ensemble by grouped CV on a snapshot set; writes a model `predict` uses."""
     _quiet()
-    import json
-
-    from .models import train as train_
-    from .snapshots import read_config, read_snapshots
-
-    df = read_snapshots(*snapshots)
-    tc_model, table = train_(df, model, json.loads(params) if params else None, use_temperature=use_temperature,
-                             use_magpie=magpie, folds=folds, config=read_config(*snapshots))
+    df = snap.read_snapshots(*snapshots)
+    tc_model, table = models.train(
+        df,
+        model,
+        json.loads(params) if params else None,
+        use_temperature=use_temperature,
+        use_magpie=magpie,
+        folds=folds,
+        config=snap.read_config(*snapshots),
+        weights=snap.read_weights(*snapshots),
+    )
     tc_model.save(out)
     table.to_csv(out / "cv_tc.csv", index=False)
-    cv = tc_model.meta["cv"]
+    cv = tc_model.meta.cv
     console.print(
-        f"{tc_model.meta['training_set']['materials']} materials, {len(df)} snapshots: grouped {folds}-fold "
+        f"{tc_model.meta.training_set['materials']} materials, {len(df)} snapshots: grouped {folds}-fold "
         f"CV AUC {cv['auc']:.3f}, Tc MAE {cv['tc_mae']:.2f} K (60 %: {cv['tc_mae_tc60']:.2f}, "
         f"70 %: {cv['tc_mae_tc70']:.2f}) -> {out}"
     )
@@ -126,22 +153,29 @@ def train(
 @app.command()
 def search(
     snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories.")],
-    storage: Annotated[str, typer.Option(help="Optuna storage (SQLite URL); rerun to continue.")] = "sqlite:///tcramp-search.db",
+    storage: Annotated[
+        str, typer.Option(help="Optuna storage (SQLite URL); rerun to continue.")
+    ] = "sqlite:///tcramp-search.db",
     trials: Annotated[int, typer.Option(help="Completed trials wanted in the study.")] = 30,
     study: Annotated[str, typer.Option(help="Study name.")] = "tcramp",
     folds: Annotated[int, typer.Option(help="Grouped CV folds per trial.")] = 3,
-    model: Annotated[Optional[list[str]], typer.Option(help="Families to search (repeat): catboost, mlp.")] = None,
+    model: Annotated[list[str] | None, typer.Option(help="Families to search (repeat): catboost, mlp.")] = None,
     use_temperature: Annotated[bool, typer.Option(help="Give T_target to the classifier.")] = False,
     magpie: Annotated[bool, typer.Option(help="Give the Magpie composition features to the classifier too.")] = False,
 ) -> None:
     """Hyper-parameter search (Optuna, SQLite) minimising grouped-CV Tc MAE."""
     _quiet()
-    from .models import search as search_
-    from .snapshots import read_config, read_snapshots
-
-    st = search_(read_snapshots(*snapshots), storage, trials=trials, study=study, folds=folds,
-                 families=tuple(model or ("catboost", "mlp")), use_temperature=use_temperature,
-                 use_magpie=magpie, config=read_config(*snapshots))
+    st = search_.search(
+        snap.read_snapshots(*snapshots),
+        storage,
+        trials=trials,
+        study=study,
+        folds=folds,
+        families=tuple(model or ("catboost", "mlp")),
+        use_temperature=use_temperature,
+        use_magpie=magpie,
+        config=snap.read_config(*snapshots),
+    )
     best = st.best_trial
     console.print(
         f"study {study}: {len(st.trials)} trials; best #{best.number} Tc MAE {best.value:.2f} K "
@@ -152,34 +186,24 @@ def search(
 @app.command()
 def predict(
     files: Annotated[list[Path], typer.Argument(help="Structure files (CIF, POSCAR, extxyz, ...).")],
-    out: Annotated[Optional[Path], typer.Option(help="Write P(SC|T) plots and predictions.json/.csv here.")] = None,
-    model: Annotated[Optional[Path], typer.Option(help="Model directory (default: the shipped model).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write P(SC|T) plots and predictions.json/.csv here.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model directory (default: the shipped model).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
 ) -> None:
     """Predict Tc of crystals: ramp each one, read Tc where P(SC | T) crosses 50/60/70 %."""
     _quiet()
-    import hashlib
-    import json
-
-    import pandas as pd
-    from rich.table import Table
-
-    from .models import TcModel
-    from .report import plot_curve
-    from .snapshots import file_key
-    from .tc import predict_tc, shipped_model_dir
-
-    tc_model = TcModel.load(model or shipped_model_dir())
+    tc_model = models.TcModel.load(model or shipped_model_dir())
     if out:
         (out / "results").mkdir(parents=True, exist_ok=True)
     results, failed = [], 0
-    with Progress(TextColumn("[bold]predict"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as bar:
+    with Progress(
+        TextColumn("[bold]predict"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
         task = bar.add_task("predict", total=len(files))
         for f in files:
             # keyed by the file's content and the model, so a changed file or model is predicted anew
             key = hashlib.sha1(f.read_bytes() + tc_model.fingerprint.encode()).hexdigest() if f.is_file() else ""
-            cached = out / "results" / f"{file_key(f'{f.resolve()}-{key}')}.json" if out else None
+            cached = out / "results" / f"{snap.file_key(f'{f.resolve()}-{key}')}.json" if out else None
             try:
                 if cached and cached.exists():
                     r = json.loads(cached.read_text())
@@ -187,18 +211,27 @@ def predict(
                     r = predict_tc(f, tc_model, name=f.stem, device=device)
                     r["file"] = str(f)
                     if out:
-                        plot_curve(r, out / f"{file_key(f.stem)}.png")
+                        plot_curve(r, out / f"{snap.file_key(f.stem)}.png")
                         cached.write_text(json.dumps(r))
                 results.append(r)
             except Exception as exc:
                 failed += 1
-                bar.console.print(f"[red]FAILED[/red] {f}: {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+                bar.console.print(
+                    f"[red]FAILED[/red] {f}: {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True
+                )
             bar.advance(task)
     table = Table("name", "atoms", "Tc@50% (K)", "Tc@60% (K)", "Tc@70% (K)", "interval (K)", "note")
     for r in results:
         note = {"never": "never superconducting", "above": f"Tc >= {r['temperatures'][-1]:.0f} K"}.get(r["kind"], "")
-        table.add_row(r["name"], str(r["n_atoms"]), f"{r['tc50']:.1f}", f"{r['tc60']:.1f}", f"{r['tc70']:.1f}",
-                      f"{r['tc_low']:.1f} – {r['tc_high']:.1f}", note)
+        table.add_row(
+            r["name"],
+            str(r["n_atoms"]),
+            f"{r['tc50']:.1f}",
+            f"{r['tc60']:.1f}",
+            f"{r['tc70']:.1f}",
+            f"{r['tc_low']:.1f} – {r['tc_high']:.1f}",
+            note,
+        )
     Console(width=140).print(table)
     if out:
         cols = ["name", "file", "n_atoms", "tc50", "tc60", "tc70", "tc_low", "tc_high", "kind"]
@@ -211,27 +244,38 @@ def predict(
 @app.command()
 def evaluate(
     out: Annotated[Path, typer.Option(help="Directory for metrics.json, predictions.csv, plots, summary.md.")],
-    snapshots: Annotated[Optional[list[Path]], typer.Option(help="Snapshot directories (default: the repo's build).")] = None,
+    snapshots: Annotated[
+        list[Path], typer.Option(help="Snapshot directories (the repo's build: data/snapshots/chgnet).")
+    ],
     folds: Annotated[int, typer.Option(help="Grouped CV folds.")] = 5,
     extrapolation: Annotated[float, typer.Option(help="Train on Tc below this quantile, test above (0: skip).")] = 0.9,
     leave_class_out: Annotated[bool, typer.Option(help="Leave each sc_class out in turn.")] = True,
-    leave_element_out: Annotated[Optional[list[str]], typer.Option(help="Elements to leave out (repeat).")] = None,
+    leave_element_out: Annotated[list[str] | None, typer.Option(help="Elements to leave out (repeat).")] = None,
     use_temperature: Annotated[bool, typer.Option(help="Give T_target to the ramp classifiers.")] = False,
     magpie: Annotated[bool, typer.Option(help="Give Magpie composition features to the ramp classifiers.")] = False,
-    latent: Annotated[bool, typer.Option(help="Give the latent to the ramp classifiers (--no-latent: ablation).")] = True,
-    dense: Annotated[bool, typer.Option(help="Train on the near-Tc snapshots too (--no-dense: base grid only).")] = True,
-    readme: Annotated[Optional[Path], typer.Option(help="Regenerate this README's results table.")] = None,
+    latent: Annotated[
+        bool, typer.Option(help="Give the latent to the ramp classifiers (--no-latent: ablation).")
+    ] = True,
+    dense: Annotated[
+        bool, typer.Option(help="Train on the near-Tc snapshots too (--no-dense: base grid only).")
+    ] = True,
+    readme: Annotated[Path | None, typer.Option(help="Regenerate this README's results table.")] = None,
 ) -> None:
     """Compare the ramp classifiers with composition baselines on the same leakage-free splits."""
     _quiet()
-    from . import evaluate as ev
-    from .snapshots import read_config, read_snapshots
-
-    dirs = snapshots or [DEFAULT_SNAPSHOTS]
-    cfg = ev.EvalConfig(folds=folds, extrapolation_quantile=extrapolation or None, leave_class_out=leave_class_out,
-                        leave_elements_out=tuple(leave_element_out or ("As", "Cu", "Fe")),
-                        use_temperature=use_temperature, use_magpie=magpie, use_latent=latent, dense=dense)
-    result = ev.evaluate(read_snapshots(*dirs), out, cfg, config=read_config(*dirs), log=console.print)
+    cfg = ev.EvalConfig(
+        folds=folds,
+        extrapolation_quantile=extrapolation or None,
+        leave_class_out=leave_class_out,
+        leave_elements_out=tuple(leave_element_out or ("As", "Cu", "Fe")),
+        use_temperature=use_temperature,
+        use_magpie=magpie,
+        use_latent=latent,
+        dense=dense,
+    )
+    result = ev.evaluate(
+        snap.read_snapshots(*snapshots), out, cfg, config=snap.read_config(*snapshots), log=console.print
+    )
     if readme:
         ev.write_readme_table(readme, result)
     Console(width=140).print((out / "summary.md").read_text())
@@ -242,9 +286,7 @@ def pack(
     out: Annotated[Path, typer.Argument(help="Snapshot directory written by `tcramp simulate`.")],
 ) -> None:
     """Merge a snapshot directory's finished per-material files into one pack file."""
-    from .snapshots import pack as pack_
-
-    path = pack_(out)
+    path = snap.pack(out)
     console.print(f"packed into {path}" if path else "nothing to pack")
 
 
@@ -253,46 +295,53 @@ def explain(
     model: Annotated[Path, typer.Option(help="Model directory (from `tcramp train`, CatBoost).")],
     snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories (repeat for shards).")],
     out: Annotated[Path, typer.Option(help="Directory for the plots and tables.")],
-    material: Annotated[Optional[list[str]], typer.Option(help="Material for SHAP along its ramp (repeat; default: a low-Tc Chevrel and a high-Tc cuprate).")] = None,
-    structure: Annotated[Optional[Path], typer.Option(help="Structure for the lattice-scaling probe (default: the YBa2Cu3O7 example).")] = None,
+    material: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Material for SHAP along its ramp (repeat; default: a low-Tc Chevrel and a high-Tc cuprate)."
+        ),
+    ] = None,
+    structure: Annotated[
+        Path | None, typer.Option(help="Structure for the lattice-scaling probe (default: the bundled YBa2Cu3O7 cell).")
+    ] = None,
     max_rows: Annotated[int, typer.Option(help="Snapshots sampled for the SHAP summary.")] = 3000,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda (lattice probe).")] = "auto",
 ) -> None:
     """Interpret a model: importances, SHAP, SHAP along ramps, latents vs Magpie and Tc, latent maps, lattice probe."""
     _quiet()
-    from .explain import explain as explain_
-    from .snapshots import read_snapshots
-
-    files = explain_(model, read_snapshots(*snapshots), out, materials=material, structure=structure,
-                     max_rows=max_rows, device=device, log=console.print)
+    files = ex.explain(
+        model,
+        snap.read_snapshots(*snapshots),
+        out,
+        materials=material,
+        structure=structure,
+        max_rows=max_rows,
+        device=device,
+        log=console.print,
+    )
     console.print(f"{len(files)} files -> {out}")
 
 
 @app.command()
 def report(
     out: Annotated[Path, typer.Option(help="Directory for index.html and the files it shows.")],
-    evaluation: Annotated[Optional[Path], typer.Option(help="Directory written by `tcramp evaluate`.")] = None,
-    explain: Annotated[Optional[Path], typer.Option(help="Directory written by `tcramp explain`.")] = None,
-    model: Annotated[Optional[Path], typer.Option(help="Run `explain` on this model first (instead of --explain).")] = None,
-    snapshots: Annotated[Optional[list[Path]], typer.Option(help="Snapshot directories for --model.")] = None,
+    evaluation: Annotated[Path | None, typer.Option(help="Directory written by `tcramp evaluate`.")] = None,
+    explain: Annotated[Path | None, typer.Option(help="Directory written by `tcramp explain`.")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Run `explain` on this model first (instead of --explain).")
+    ] = None,
+    snapshots: Annotated[list[Path] | None, typer.Option(help="Snapshot directories for --model.")] = None,
 ) -> None:
     """Write a static HTML report (opens from disk, no network) of an evaluation and an explain run;
     with --model and --snapshots, run the explain studies too (one command for the whole report)."""
     _quiet()
-    import tempfile
-
-    from .report import build_report
-
     if model is None:
         console.print(f"report -> {build_report(out, evaluation, explain)}")
         return
     if not snapshots:
         raise typer.BadParameter("--model needs --snapshots")
-    from .explain import explain as explain_
-    from .snapshots import read_snapshots
-
     with tempfile.TemporaryDirectory() as tmp:
-        explain_(model, read_snapshots(*snapshots), tmp, log=console.print)
+        ex.explain(model, snap.read_snapshots(*snapshots), tmp, log=console.print)
         console.print(f"report -> {build_report(out, evaluation, tmp)}")
 
 

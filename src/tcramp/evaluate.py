@@ -23,9 +23,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from pymatgen.core import Composition
 
-from .models import CatBoostSC, MLPSC, base_grid, curve_tc, feature_columns, with_magpie
+from .composition import magpie
+from .features import feature_columns, with_magpie
+from .models import MLPSC, CatBoostSC
+from .ramp import RampConfig
+from .report import plot_curve
 from .splits import grouped_folds, leakage_groups
+from .tc import base_grid, curve_tc, tc_summary
 
 __all__ = ["METHODS", "EvalConfig", "evaluate", "materials_table", "metrics", "write_readme_table"]
 
@@ -65,10 +72,6 @@ class EvalConfig:
 def materials_table(snapshots: pd.DataFrame) -> pd.DataFrame:
     """One row per material: identity, Tc, leakage group, elements, Magpie features and the
     ground-state latent (`g_latent_*`, from its lowest-temperature snapshot)."""
-    from pymatgen.core import Composition
-
-    from .composition import magpie
-
     first = snapshots.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
     groups = leakage_groups(snapshots)
     group_of = dict(zip(snapshots["name"], groups))
@@ -89,13 +92,19 @@ def _regress(kind: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
     else:
         from catboost import CatBoostRegressor
 
-        model = CatBoostRegressor(iterations=600, depth=6, random_seed=seed, verbose=False,
-                                  allow_writing_files=False)
+        model = CatBoostRegressor(iterations=600, depth=6, random_seed=seed, verbose=False, allow_writing_files=False)
     return np.clip(model.fit(X_train, y_train).predict(X_test), 0, None)
 
 
-def run_split(snap: pd.DataFrame, mat: pd.DataFrame, train: set[str], test: set[str], cfg: EvalConfig,
-              methods=METHODS, config=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_split(
+    snap: pd.DataFrame,
+    mat: pd.DataFrame,
+    train: set[str],
+    test: set[str],
+    cfg: EvalConfig,
+    methods=METHODS,
+    config=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train every method on the `train` materials and predict the `test` ones.
 
     Returns per-test-material predictions (columns `tc_true`, one per method, and `ramp-*@60/70`)
@@ -111,8 +120,10 @@ def run_split(snap: pd.DataFrame, mat: pd.DataFrame, train: set[str], test: set[
     proba = pd.DataFrame(index=np.flatnonzero(te))
     proba["name"] = snap["name"].to_numpy()[te]
     proba["superconducting"] = y[te]
-    for method, est in (("ramp-catboost", CatBoostSC(**cfg.catboost, random_seed=cfg.seed)),
-                        ("ramp-mlp", MLPSC(**cfg.mlp, random_seed=cfg.seed))):
+    for method, est in (
+        ("ramp-catboost", CatBoostSC(**cfg.catboost, random_seed=cfg.seed)),
+        ("ramp-mlp", MLPSC(**cfg.mlp, random_seed=cfg.seed)),
+    ):
         if method not in methods:
             continue
         est.fit(X[fit], y[fit], groups=groups[fit])
@@ -155,15 +166,22 @@ def _breakdown(res: pd.DataFrame, mat: pd.DataFrame, methods) -> dict:
     slices = {
         "overall": pd.Series(True, index=res.index),
         **{f"class={c}": m["sc_class"] == c for c in sorted(m["sc_class"].unique())},
-        **{f"tc_bin={lab}": pd.Series(pd.cut(res["tc_true"], TC_BINS, labels=TC_LABELS, include_lowest=True) == lab,
-                                      index=res.index) for lab in TC_LABELS},
+        **{
+            f"tc_bin={lab}": pd.Series(
+                pd.cut(res["tc_true"], TC_BINS, labels=TC_LABELS, include_lowest=True) == lab, index=res.index
+            )
+            for lab in TC_LABELS
+        },
         "synth_doped": m["synth_doped"].astype(bool),
         "not_synth_doped": ~m["synth_doped"].astype(bool),
         "tc=0": res["tc_true"] == 0,
         "tc>0": res["tc_true"] > 0,
     }
-    return {k: {meth: metrics(res.loc[s, meth], res.loc[s, "tc_true"]) for meth in methods if meth in res}
-            for k, s in slices.items() if s.any()}
+    return {
+        k: {meth: metrics(res.loc[s, meth], res.loc[s, "tc_true"]) for meth in methods if meth in res}
+        for k, s in slices.items()
+        if s.any()
+    }
 
 
 def _classifier_metrics(proba: pd.DataFrame) -> dict:
@@ -176,17 +194,33 @@ def _classifier_metrics(proba: pd.DataFrame) -> dict:
             continue
         p = np.clip(proba[method].to_numpy(), 1e-6, 1 - 1e-6)
         bins = np.minimum((p * 10).astype(int), 9)
-        ece = sum(abs(y[bins == b].mean() - p[bins == b].mean()) * (bins == b).mean()
-                  for b in range(10) if (bins == b).any())
-        out[method] = {"auc": float(roc_auc_score(y, p)), "accuracy": float(accuracy_score(y, p > 0.5)),
-                       "log_loss": float(log_loss(y, p)), "ece": float(ece)}
+        ece = sum(
+            abs(y[bins == b].mean() - p[bins == b].mean()) * (bins == b).mean() for b in range(10) if (bins == b).any()
+        )
+        out[method] = {
+            "auc": float(roc_auc_score(y, p)),
+            "accuracy": float(accuracy_score(y, p > 0.5)),
+            "log_loss": float(log_loss(y, p)),
+            "ece": float(ece),
+        }
     return out
 
 
-def evaluate(snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig(), config=None,
-             log=print) -> dict:
+def evaluate(
+    snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig(), config: RampConfig | None = None, log=print
+) -> dict:
     """Run the CV and the experiments; write `metrics.json`, `predictions.csv`, plots and
-    `summary.md` into `out`. Returns the metrics dictionary."""
+    `summary.md` into `out`. Returns the metrics dictionary.
+
+    `config` is the build's `RampConfig` (`tcramp.snapshots.read_config`; default settings when
+    omitted), checked against the snapshots' ramp hash."""
+    config = config or RampConfig()
+    built = set(snap["ramp_hash"])
+    if built != {config.settings_hash}:
+        raise ValueError(
+            f"ramp settings {config.settings_hash} differ from the snapshots' {', '.join(sorted(built))}; "
+            "pass the build's settings (tcramp.snapshots.read_config)"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     snap = snap.reset_index(drop=True)
@@ -210,11 +244,19 @@ def evaluate(snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig()
         "folds": cfg.folds,
         "backend": str(snap["backend"].iloc[0]),
         "cv": _breakdown(cv, mat, methods),
-        "thresholds": {f"{m}@{t}": metrics(cv[f"{m}@{t}" if t != 50 else m], cv["tc_true"])
-                       for m in RAMP if m in cv for t in (50, 60, 70, "cal")},
+        "thresholds": {
+            f"{m}@{t}": metrics(cv[f"{m}@{t}" if t != 50 else m], cv["tc_true"])
+            for m in RAMP
+            if m in cv
+            for t in (50, 60, 70, "cal")
+        },
         "calibrated_thresholds": chosen,
-        "features": {"latent": cfg.use_latent, "temperature": cfg.use_temperature, "magpie": cfg.use_magpie,
-                     "dense": cfg.dense},
+        "features": {
+            "latent": cfg.use_latent,
+            "temperature": cfg.use_temperature,
+            "magpie": cfg.use_magpie,
+            "dense": cfg.dense,
+        },
         "classifier": _classifier_metrics(proba),
     }
     overall = result["cv"]["overall"]
@@ -272,7 +314,7 @@ def _experiments(snap, mat, cfg: EvalConfig, config, log) -> dict:
         for c in sorted(mat["sc_class"].unique()):
             run(f"leave class out: {c}", mat.loc[mat["sc_class"] == c, "name"])
     for el in cfg.leave_elements_out:
-        run(f"leave element out: {el}", mat.loc[mat["elements"].str.split().apply(lambda s: el in s), "name"])
+        run(f"leave element out: {el}", mat.loc[mat["elements"].str.split().apply(lambda s, el=el: el in s), "name"])
     return exps
 
 
@@ -280,34 +322,45 @@ def _high_error(cv: pd.DataFrame, mat: pd.DataFrame, worst: int) -> dict:
     method = "ramp-catboost" if "ramp-catboost" in cv else cv.columns[1]
     m = mat.set_index("name")
     err = (cv[method] - cv["tc_true"]).abs().sort_values(ascending=False).head(worst)
-    rows = [{"name": n, "tc_true": float(cv.loc[n, "tc_true"]), "tc_pred": float(cv.loc[n, method]),
-             "abs_error": float(e), "sc_class": m.loc[n, "sc_class"], "synth_doped": bool(m.loc[n, "synth_doped"]),
-             "parent_id": m.loc[n, "parent_id"]} for n, e in err.items()]
+    rows = [
+        {
+            "name": n,
+            "tc_true": float(cv.loc[n, "tc_true"]),
+            "tc_pred": float(cv.loc[n, method]),
+            "abs_error": float(e),
+            "sc_class": m.loc[n, "sc_class"],
+            "synth_doped": bool(m.loc[n, "synth_doped"]),
+            "parent_id": m.loc[n, "parent_id"],
+        }
+        for n, e in err.items()
+    ]
     parents = pd.Series([r["parent_id"] for r in rows]).value_counts()
-    return {"method": method, "worst": rows, "top_parent": parents.index[0] if len(parents) else None,
-            "top_parent_count": int(parents.iloc[0]) if len(parents) else 0,
-            "share_synth_doped": float(np.mean([r["synth_doped"] for r in rows])) if rows else 0.0}
+    return {
+        "method": method,
+        "worst": rows,
+        "top_parent": parents.index[0] if len(parents) else None,
+        "top_parent_count": int(parents.iloc[0]) if len(parents) else 0,
+        "share_synth_doped": float(np.mean([r["synth_doped"] for r in rows])) if rows else 0.0,
+    }
 
 
 def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     methods = [m for m in METHODS if m in cv and m != "mean"]
-    fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3.3), dpi=110, squeeze=False)
+    fig = Figure(figsize=(3.2 * len(methods), 3.3), dpi=110)
+    axes = fig.subplots(1, len(methods), squeeze=False)
     hi = float(max(cv[["tc_true", *methods]].max().max(), 1.0)) * 1.05
     for ax, m in zip(axes[0], methods):
         ax.scatter(cv["tc_true"], cv[m], s=5, alpha=0.4)
         ax.plot([0, hi], [0, hi], "k--", lw=0.8)
         mae = np.abs(cv[m] - cv["tc_true"]).mean()
-        ax.set(title=f"{m}\nMAE {mae:.1f} K", xlabel="true Tc (K)", ylabel="predicted Tc (K)", xlim=(0, hi), ylim=(0, hi))
+        ax.set(
+            title=f"{m}\nMAE {mae:.1f} K", xlabel="true Tc (K)", ylabel="predicted Tc (K)", xlim=(0, hi), ylim=(0, hi)
+        )
     fig.tight_layout()
     fig.savefig(out / "parity.png")
-    plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=110)
+    fig = Figure(figsize=(4, 4), dpi=110)
+    ax = fig.subplots()
     for m in ("ramp-catboost", "ramp-mlp"):
         if m not in proba:
             continue
@@ -321,9 +374,6 @@ def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "reliability.png")
-    plt.close(fig)
-
-    from .report import plot_curve
 
     for name in [n for n in cfg.curves if n in set(proba["name"])]:
         sub = proba[proba["name"] == name]
@@ -331,49 +381,95 @@ def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
         keep = base_grid(rows, config)
         p = sub.loc[keep, "ramp-catboost"].to_numpy()
         t = rows.loc[keep, "T_target"].to_numpy()
-        from .tc import tc_summary
-
-        rec = {"name": name, "temperatures": t.tolist(), "p_mean": p.tolist(), "p_low": p.tolist(),
-               "p_high": p.tolist(), **tc_summary(t, p[None, :])}
+        rec = {
+            "name": name,
+            "temperatures": t.tolist(),
+            "p_mean": p.tolist(),
+            "p_low": p.tolist(),
+            "p_high": p.tolist(),
+            **tc_summary(t, p[None, :]),
+        }
         plot_curve(rec, out / f"curve-{name[:60]}.png", tc_true=float(rows["tc"].iloc[0]))
 
 
 def summary(result: dict) -> str:
     """The Markdown summary of a `metrics.json` (its first table is the README's results table)."""
-    lines = [f"# Evaluation ({result['n_materials']} materials, {result['n_snapshots']} snapshots, "
-             f"{result['backend']}, grouped {result['folds']}-fold CV)", "", results_table(result), ""]
+    lines = [
+        f"# Evaluation ({result['n_materials']} materials, {result['n_snapshots']} snapshots, "
+        f"{result['backend']}, grouped {result['folds']}-fold CV)",
+        "",
+        results_table(result),
+        "",
+    ]
     if "ratio_ramp_vs_magpie_rf" in result:
         r = result["ratio_ramp_vs_magpie_rf"]
         verdict = "meets" if r <= 0.8 else "misses"
-        lines += [f"Ratio of the best ramp method ({result['ratio_method']}) to Magpie-RF Tc MAE: **{r:.2f}** "
-                  f"({verdict} the ≤ 0.8 goal).", ""]
+        lines += [
+            f"Ratio of the best ramp method ({result['ratio_method']}) to Magpie-RF Tc MAE: **{r:.2f}** "
+            f"({verdict} the ≤ 0.8 goal).",
+            "",
+        ]
     feats = result.get("features", {})
-    lines += ["Ramp classifier inputs: " + ", ".join(k for k in ("latent", "temperature", "magpie") if feats.get(k))
-              + ("; trained with the near-Tc snapshots" if feats.get("dense", True) else "; base grid only") + ".", ""]
-    lines += ["## Thresholds", "", "`@cal`: threshold chosen on the other folds (per fold: "
-              + "; ".join(f"{m} {v}" for m, v in result.get("calibrated_thresholds", {}).items()) + ").", "",
-              "| method | MAE (K) | RMSE (K) |", "|---|---|---|"]
+    lines += [
+        "Ramp classifier inputs: "
+        + ", ".join(k for k in ("latent", "temperature", "magpie") if feats.get(k))
+        + ("; trained with the near-Tc snapshots" if feats.get("dense", True) else "; base grid only")
+        + ".",
+        "",
+    ]
+    lines += [
+        "## Thresholds",
+        "",
+        "`@cal`: threshold chosen on the other folds (per fold: "
+        + "; ".join(f"{m} {v}" for m, v in result.get("calibrated_thresholds", {}).items())
+        + ").",
+        "",
+        "| method | MAE (K) | RMSE (K) |",
+        "|---|---|---|",
+    ]
     lines += [f"| {k} | {v['mae']:.2f} | {v['rmse']:.2f} |" for k, v in result["thresholds"].items()]
-    lines += ["", "## Classifier (held-out snapshots)", "", "| method | AUC | accuracy | log-loss | ECE |", "|---|---|---|---|---|"]
-    lines += [f"| {k} | {v['auc']:.3f} | {v['accuracy']:.3f} | {v['log_loss']:.3f} | {v['ece']:.3f} |"
-              for k, v in result["classifier"].items()]
+    lines += [
+        "",
+        "## Classifier (held-out snapshots)",
+        "",
+        "| method | AUC | accuracy | log-loss | ECE |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {k} | {v['auc']:.3f} | {v['accuracy']:.3f} | {v['log_loss']:.3f} | {v['ece']:.3f} |"
+        for k, v in result["classifier"].items()
+    ]
     lines += ["", "## Slices (MAE in K)", ""]
     methods = list(result["cv"]["overall"])
     lines += ["| slice | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
     for k, v in result["cv"].items():
-        lines.append(f"| {k} (n={next(iter(v.values()))['n']}) | " + " | ".join(f"{v[m]['mae']:.1f}" if m in v else "" for m in methods) + " |")
+        lines.append(
+            f"| {k} (n={next(iter(v.values()))['n']}) | "
+            + " | ".join(f"{v[m]['mae']:.1f}" if m in v else "" for m in methods)
+            + " |"
+        )
     lines += ["", "## Experiments (MAE in K on the held-out materials)", ""]
     exp_methods = ["ramp-catboost", "magpie-rf", "magpie-catboost", "ground-latent", "mean"]
     lines += ["| experiment | n | " + " | ".join(exp_methods) + " |", "|---" * (len(exp_methods) + 2) + "|"]
     for k, v in result["experiments"].items():
-        lines.append(f"| {k} | {v['n_test']} | " + " | ".join(f"{v[m]['mae']:.1f}" if m in v else "" for m in exp_methods) + " |")
+        lines.append(
+            f"| {k} | {v['n_test']} | " + " | ".join(f"{v[m]['mae']:.1f}" if m in v else "" for m in exp_methods) + " |"
+        )
     he = result["high_error"]
-    lines += ["", f"## Highest errors ({he['method']})", "",
-              f"{he['top_parent_count']} of the {len(he['worst'])} worst share parent {he['top_parent']}; "
-              f"{he['share_synth_doped']:.0%} are synth_doped.", "",
-              "| material | class | true Tc | predicted | parent |", "|---|---|---|---|---|"]
-    lines += [f"| {r['name']} | {r['sc_class']} | {r['tc_true']:.1f} | {r['tc_pred']:.1f} | {r['parent_id']} |"
-              for r in he["worst"][:15]]
+    lines += [
+        "",
+        f"## Highest errors ({he['method']})",
+        "",
+        f"{he['top_parent_count']} of the {len(he['worst'])} worst share parent {he['top_parent']}; "
+        f"{he['share_synth_doped']:.0%} are synth_doped.",
+        "",
+        "| material | class | true Tc | predicted | parent |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['name']} | {r['sc_class']} | {r['tc_true']:.1f} | {r['tc_pred']:.1f} | {r['parent_id']} |"
+        for r in he["worst"][:15]
+    ]
     return "\n".join(lines) + "\n"
 
 

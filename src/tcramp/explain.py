@@ -19,8 +19,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
 
-from .models import CatBoostSC, TcModel, with_magpie
+from .composition import PREFIX, magpie_labels
+from .data import read_structure
+from .evaluate import materials_table
+from .features import with_magpie
+from .mlff import load_mlff
+from .models import CatBoostSC, TcModel
+from .ramp import RampConfig
+from .structures import order
 
 __all__ = [
     "EXAMPLE",
@@ -45,23 +57,20 @@ RAMP_MATERIALS = (
     "Mo6Pb0.1Se8Yb0.9-MP-mp-1103921-synth_doped",
     "Ba2Ca2Cu3Hg0.85Re0.15O8-MP-mp-22601-synth_doped",
 )
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "YBa2Cu3O7.cif"
+EXAMPLE = Path(__file__).parent / "data" / "YBa2Cu3O7.cif"  # ships in the package
 SCALES = tuple(np.round(np.linspace(0.94, 1.06, 9), 3))
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _figure(**kw) -> Figure:
+    """A figure drawn off-screen (Agg canvas), leaving pyplot and the session's backend alone."""
+    fig = Figure(**kw)
+    FigureCanvasAgg(fig)
+    return fig
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path)
-    _plt().close(fig)
     return path
 
 
@@ -75,10 +84,8 @@ def _boosters(model: TcModel) -> list:
 
 def display(feature: str) -> str:
     """Plot label of a model input: Magpie columns get matminer's feature name."""
-    from .composition import PREFIX, magpie_labels
-
     if feature.startswith(PREFIX):
-        return f"{feature} ({magpie_labels()[int(feature[len(PREFIX):])].removeprefix('MagpieData ')})"
+        return f"{feature} ({magpie_labels()[int(feature[len(PREFIX) :])].removeprefix('MagpieData ')})"
     return feature
 
 
@@ -114,7 +121,8 @@ def importance(model: TcModel, out: Path, top: int = 20) -> pd.DataFrame:
     table = table.sort_values("importance", ascending=False, ignore_index=True)
     table.to_csv(out / "importance.csv", index=False)
     head = table.head(top)[::-1]
-    fig, ax = _plt().subplots(figsize=(6, 0.22 * len(head) + 1.2), dpi=110)
+    fig = _figure(figsize=(6, 0.22 * len(head) + 1.2), dpi=110)
+    ax = fig.subplots()
     ax.barh([display(f) for f in head["feature"]], head["importance"], color="tab:blue")
     ax.set(xlabel="PredictionValuesChange (mean over folds)", title=f"Top {len(head)} features")
     ax.tick_params(axis="y", labelsize=8)
@@ -129,31 +137,38 @@ def shap_values(model: TcModel, X: np.ndarray) -> np.ndarray:
     return np.mean([shap.TreeExplainer(b).shap_values(np.asarray(X, np.float32)) for b in _boosters(model)], axis=0)
 
 
-def shap_summary(model: TcModel, snapshots: pd.DataFrame, out: Path, max_rows: int = 3000, seed: int = 0,
-                 top: int = 20) -> pd.DataFrame:
+def shap_summary(
+    model: TcModel, snapshots: pd.DataFrame, out: Path, max_rows: int = 3000, seed: int = 0, top: int = 20
+) -> pd.DataFrame:
     """SHAP of at most `max_rows` random snapshots: `shap_beeswarm.png` (the `top` features by mean
     |SHAP|) and `shap_direction.csv` (feature, mean_abs_shap, corr: Spearman between a feature's
     value and its SHAP value, direction: whether a higher value raises or lowers P(SC))."""
-    import shap
+    import shap  # heavy (numba): only the SHAP studies need it
 
-    plt = _plt()
     rows = snapshots.sample(n=min(max_rows, len(snapshots)), random_state=seed)
     X = rows[model.features].to_numpy(np.float32)
     sv = shap_values(model, X)
     corr = np.array([spearman(X[:, [j]], sv[:, [j]])[0, 0] for j in range(X.shape[1])])
-    table = pd.DataFrame({
-        "feature": model.features,
-        "mean_abs_shap": np.abs(sv).mean(axis=0),
-        "corr": corr,
-        "direction": np.where(np.isnan(corr), "none", np.where(corr >= 0, "raises P(SC)", "lowers P(SC)")),
-    }).sort_values("mean_abs_shap", ascending=False, ignore_index=True)
+    table = pd.DataFrame(
+        {
+            "feature": model.features,
+            "mean_abs_shap": np.abs(sv).mean(axis=0),
+            "corr": corr,
+            "direction": np.where(np.isnan(corr), "none", np.where(corr >= 0, "raises P(SC)", "lowers P(SC)")),
+        }
+    ).sort_values("mean_abs_shap", ascending=False, ignore_index=True)
     table.to_csv(out / "shap_direction.csv", index=False)
-    shap.plots.beeswarm(shap.Explanation(sv, data=X, feature_names=[display(f) for f in model.features]), max_display=top,
-                        show=False, plot_size=(7, 0.3 * top + 1.5))
-    fig = plt.gcf()
-    fig.axes[0].set_title(f"SHAP of log-odds P(SC), {len(rows)} snapshots")
-    fig.axes[0].set_xlabel("SHAP value (log-odds of P(SC))")
-    fig.set_dpi(110)
+    fig = _figure(figsize=(7, 0.3 * top + 1.5), dpi=110)
+    ax = fig.subplots()
+    shap.plots.beeswarm(
+        shap.Explanation(sv, data=X, feature_names=[display(f) for f in model.features]),
+        max_display=top,
+        show=False,
+        plot_size=None,
+        ax=ax,
+    )
+    ax.set_title(f"SHAP of log-odds P(SC), {len(rows)} snapshots")
+    ax.set_xlabel("SHAP value (log-odds of P(SC))")
     _save(fig, out / "shap_beeswarm.png")
     return table
 
@@ -176,9 +191,6 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
     """SHAP values of `features` at every temperature of material `name`'s ramp: an animated GIF
     (one frame per temperature, Tc marked) `shap_ramp-<short name>.gif` and line plots of P(SC),
     the SHAP values and the feature values (z-scores over all snapshots) against T, `.png`."""
-    from matplotlib.animation import FuncAnimation, PillowWriter
-
-    plt = _plt()
     rows = snapshots[snapshots["name"] == name].sort_values("T_target")
     if rows.empty:
         raise ValueError(f"{name}: not in the snapshots")
@@ -190,7 +202,8 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
     p = model.proba(rows).mean(axis=0)
     stem = f"shap_ramp-{short_name(name)}"
 
-    fig, axes = plt.subplots(3, 1, figsize=(7, 8), dpi=100, sharex=True)
+    fig = _figure(figsize=(7, 8), dpi=100)
+    axes = fig.subplots(3, 1, sharex=True)
     axes[0].plot(t, p, "o-", ms=3, color="k")
     axes[0].set(ylabel="P(SC), mean", ylim=(-0.02, 1.02), title=f"{name[:70]} (Tc = {tc:.1f} K)")
     for i, f in enumerate(features):
@@ -204,7 +217,8 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
         ax.axvline(tc, color="tab:orange", ls="--", lw=1)
     png = _save(fig, out / f"{stem}.png")
 
-    fig, (top, bars) = plt.subplots(2, 1, figsize=(7, 6.5), dpi=80, gridspec_kw={"height_ratios": [1, 2]})
+    fig = _figure(figsize=(7, 6.5), dpi=80)
+    top, bars = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 2]})
     top.plot(t, p, "-", color="grey")
     top.axvline(tc, color="tab:orange", ls="--", lw=1, label=f"Tc = {tc:.1f} K")
     top.set(xlabel="T (K)", ylabel="P(SC)", ylim=(-0.02, 1.02))
@@ -219,15 +233,17 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
         bars.barh(y, sv[i], color=np.where(sv[i] >= 0, "tab:red", "tab:blue"))
         bars.set_yticks(y, [f"{display(f)} (z={v:+.1f})" for f, v in zip(features, z[i])], fontsize=8)
         bars.axvline(0, color="k", lw=0.6)
-        bars.set(xlim=(-lim, lim), xlabel="SHAP value (log-odds of P(SC))",
-                 title=f"T = {t[i]:.1f} K  ({'below' if t[i] < tc else 'above'} Tc = {tc:.1f} K)")
+        bars.set(
+            xlim=(-lim, lim),
+            xlabel="SHAP value (log-odds of P(SC))",
+            title=f"T = {t[i]:.1f} K  ({'below' if t[i] < tc else 'above'} Tc = {tc:.1f} K)",
+        )
         return (marker,)
 
     fig.suptitle(name[:70], fontsize=9)
     fig.subplots_adjust(left=0.3, right=0.97, bottom=0.09, top=0.93, hspace=0.45)
     gif = out / f"{stem}.gif"
     FuncAnimation(fig, frame, frames=len(t)).save(gif, writer=PillowWriter(fps=2))
-    plt.close(fig)
     return [gif, png]
 
 
@@ -242,19 +258,18 @@ def latent_vs_magpie(materials: pd.DataFrame, out: Path, top: int = 30) -> pd.Da
     """Spearman correlations between ground-state latents and Magpie features across materials:
     `latent_magpie_heatmap.png` (rows and columns in hierarchical-clustering order) and the `top`
     pairs by |rho|, `latent_magpie_pairs.csv` (latent, magpie_feature, label, spearman)."""
-    plt = _plt()
     g = [c for c in materials if c.startswith("g_latent_")]
     m = [c for c in materials if c.startswith("magpie_")]
     ok = materials[m].notna().all(axis=1)
     rho = spearman(materials.loc[ok, g].to_numpy(float), materials.loc[ok, m].to_numpy(float))
-    from .composition import magpie_labels
-
     labels = dict(zip(m, magpie_labels()))
-    flat = pd.DataFrame({
-        "latent": np.repeat([c[2:] for c in g], len(m)),
-        "magpie_feature": np.tile(m, len(g)),
-        "spearman": rho.ravel(),
-    })
+    flat = pd.DataFrame(
+        {
+            "latent": np.repeat([c[2:] for c in g], len(m)),
+            "magpie_feature": np.tile(m, len(g)),
+            "spearman": rho.ravel(),
+        }
+    )
     flat["label"] = flat["magpie_feature"].map(labels)
     pairs = flat.dropna().reindex(columns=["latent", "magpie_feature", "label", "spearman"])
     pairs = pairs.iloc[np.argsort(-pairs["spearman"].abs().to_numpy(), kind="stable")].head(top)
@@ -262,7 +277,8 @@ def latent_vs_magpie(materials: pd.DataFrame, out: Path, top: int = 30) -> pd.Da
 
     filled = np.nan_to_num(rho)
     r, c = _order(filled), _order(filled.T)
-    fig, ax = plt.subplots(figsize=(max(8, 0.11 * len(m) + 3), max(5, 0.13 * len(g) + 2.5)), dpi=100)
+    fig = _figure(figsize=(max(8, 0.11 * len(m) + 3), max(5, 0.13 * len(g) + 2.5)), dpi=100)
+    ax = fig.subplots()
     im = ax.imshow(filled[np.ix_(r, c)], cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(len(c)), [labels[m[j]].removeprefix("MagpieData ") for j in c], rotation=90, fontsize=5)
     ax.set_yticks(range(len(r)), [g[i][2:] for i in r], fontsize=5)
@@ -275,20 +291,23 @@ def latent_vs_magpie(materials: pd.DataFrame, out: Path, top: int = 30) -> pd.Da
 def feature_vs_tc(materials: pd.DataFrame, features: list[str], out: Path, bins: int = 10) -> Path:
     """`feature_vs_tc.png`: each latent feature's ground-state value against Tc across materials,
     scatter plus the mean Tc in quantile bins of the feature."""
-    plt = _plt()
     features = _latents(features)
     ncol = min(4, len(features))
     nrow = -(-len(features) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.8 * nrow), dpi=100, squeeze=False)
+    fig = _figure(figsize=(3.2 * ncol, 2.8 * nrow), dpi=100)
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, f in zip(axes.ravel(), features):
         x, tc = materials[f"g_{f}"], materials["tc"]
         ax.scatter(x, tc, s=5, alpha=0.35, color="tab:blue")
         b = pd.qcut(x.rank(method="first"), min(bins, len(x)), labels=False)
         binned = pd.DataFrame({"x": x, "tc": tc}).groupby(b).mean()
         ax.plot(binned["x"], binned["tc"], "o-", color="tab:orange", ms=3, label="binned mean")
-        ax.set(xlabel=f"{f} (ground state)", ylabel="Tc (K)",
-               title=f"rho = {spearman(x.to_numpy()[:, None], tc.to_numpy()[:, None])[0, 0]:.2f}")
-    for ax in axes.ravel()[len(features):]:
+        ax.set(
+            xlabel=f"{f} (ground state)",
+            ylabel="Tc (K)",
+            title=f"rho = {spearman(x.to_numpy()[:, None], tc.to_numpy()[:, None])[0, 0]:.2f}",
+        )
+    for ax in axes.ravel()[len(features) :]:
         ax.axis("off")
     axes[0, 0].legend(fontsize=7)
     return _save(fig, out / "feature_vs_tc.png")
@@ -304,11 +323,10 @@ def _by_class(ax, xy: np.ndarray, materials: pd.DataFrame) -> None:
 def latent_maps(materials: pd.DataFrame, out: Path, seed: int = 0) -> list[Path]:
     """`latent_pca.png` and `latent_umap.png`: 2-D maps of the standardised ground-state latents,
     coloured by Tc (left) and by class (right)."""
-    import umap
+    import umap  # heavy (numba, pynndescent): only the latent maps need it
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
 
-    plt = _plt()
     X = StandardScaler().fit_transform(materials[[c for c in materials if c.startswith("g_latent_")]])
     pca = PCA(2, random_state=seed).fit(X)
     with warnings.catch_warnings():  # umap: a seed forces one thread
@@ -316,40 +334,37 @@ def latent_maps(materials: pd.DataFrame, out: Path, seed: int = 0) -> list[Path]
         emb = umap.UMAP(n_neighbors=max(2, min(15, len(X) - 1)), random_state=seed).fit_transform(X)
     var = pca.explained_variance_ratio_
     paths = []
-    for label, xy, axes_names in (("pca", pca.transform(X), (f"PC1 ({var[0]:.0%})", f"PC2 ({var[1]:.0%})")),
-                                  ("umap", emb, ("UMAP 1", "UMAP 2"))):
-        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=100)
+    for label, xy, axes_names in (
+        ("pca", pca.transform(X), (f"PC1 ({var[0]:.0%})", f"PC2 ({var[1]:.0%})")),
+        ("umap", emb, ("UMAP 1", "UMAP 2")),
+    ):
+        fig = _figure(figsize=(11, 4.5), dpi=100)
+        a, b = fig.subplots(1, 2)
         sc = a.scatter(xy[:, 0], xy[:, 1], c=materials["tc"], s=6, cmap="viridis")
         fig.colorbar(sc, ax=a, label="Tc (K)")
         _by_class(b, xy, materials)
         for ax, what in ((a, "Tc"), (b, "class")):
-            ax.set(xlabel=axes_names[0], ylabel=axes_names[1], title=f"{label.upper()} of ground-state latents by {what}")
+            ax.set(
+                xlabel=axes_names[0], ylabel=axes_names[1], title=f"{label.upper()} of ground-state latents by {what}"
+            )
         paths.append(_save(fig, out / f"latent_{label}.png"))
     return paths
 
 
-def lattice_probe(model: TcModel, out: Path, features: list[str], structure=None, scales=SCALES,
-                  device: str = "auto") -> pd.DataFrame:
+def lattice_probe(
+    model: TcModel, out: Path, features: list[str], structure=None, scales=SCALES, device: str = "auto"
+) -> pd.DataFrame:
     """Scale a static structure's lattice isotropically by each of `scales` and compute its latent
     with the model's backend: `lattice_probe.csv` (scale, volume_per_atom, p_sc: the model's mean
     P(SC) at the ramp's lowest temperature, and the latent `features`) and `lattice_probe.png`.
     `structure`: a pymatgen Structure or a file (default: the YBa2Cu3O7 example); disordered ones
     are ordered as a ramp would order them."""
-    from pymatgen.core import Structure
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    from .data import read_structure
-    from .mlff import load_mlff
-    from .ramp import RampConfig
-    from .structures import order
-
-    plt = _plt()
-    cfg = RampConfig(**model.meta["ramp"])
+    cfg = RampConfig(**model.meta.ramp)
     if not isinstance(structure, Structure):
         structure = read_structure(structure or EXAMPLE)
     cell = order(structure, max_atoms=cfg.max_atoms, min_atoms=cfg.min_atoms, tol=cfg.composition_tol, seed=cfg.seed)
     atoms = AseAtomsAdaptor.get_atoms(cell.structure)
-    mlff = load_mlff(model.meta["backend"], model.meta.get("weights"), device)
+    mlff = load_mlff(model.meta.backend, model.meta.weights, device)
     mlff.check(atoms)
     scaled = []
     for s in scales:
@@ -358,49 +373,62 @@ def lattice_probe(model: TcModel, out: Path, features: list[str], structure=None
         scaled.append(a)
     latent = np.array([p.latent for p in mlff.predict(scaled)], np.float32)
     lat = pd.DataFrame(latent, columns=[f"latent_{i}" for i in range(latent.shape[1])])
-    lat = lat.assign(T_target=cfg.t_min, backend=mlff.name, latent_size=mlff.latent_size,
-                     formula=structure.composition.formula)
+    lat = lat.assign(
+        T_target=cfg.t_min, backend=mlff.name, latent_size=mlff.latent_size, formula=structure.composition.formula
+    )
     features = _latents(features)
-    table = pd.DataFrame({
-        "scale": list(scales),
-        "volume_per_atom": [a.get_volume() / len(a) for a in scaled],
-        "p_sc": model.proba(lat).mean(axis=0),
-    })
+    table = pd.DataFrame(
+        {
+            "scale": list(scales),
+            "volume_per_atom": [a.get_volume() / len(a) for a in scaled],
+            "p_sc": model.proba(lat).mean(axis=0),
+        }
+    )
     table = pd.concat([table, lat[features]], axis=1)
     table.to_csv(out / "lattice_probe.csv", index=False)
 
     v0 = atoms.get_volume() / len(atoms)
     ncol = 3
     nrow = -(-(len(features) + 1) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.5 * nrow), dpi=100, squeeze=False, sharex=True)
+    fig = _figure(figsize=(3.3 * ncol, 2.5 * nrow), dpi=100)
+    axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True)
     for ax, col in zip(axes.ravel(), ["p_sc", *features]):
         ax.plot(table["volume_per_atom"], table[col], "o-", ms=3, color="k" if col == "p_sc" else "tab:blue")
         ax.axvline(v0, color="tab:orange", ls="--", lw=1)
         ax.set_title("P(SC) at lowest T" if col == "p_sc" else col, fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("volume per atom (Å³)")
-    for ax in axes.ravel()[len(features) + 1:]:
+    for ax in axes.ravel()[len(features) + 1 :]:
         ax.axis("off")
     fig.suptitle(f"{structure.composition.reduced_formula}: lattice scaled {scales[0]}–{scales[-1]}", fontsize=10)
     _save(fig, out / "lattice_probe.png")
     return table
 
 
-def explain(model_dir: str | Path, snapshots: pd.DataFrame, out: str | Path, *, materials=None, structure=None,
-            max_rows: int = 3000, top: int = 8, seed: int = 0, device: str = "auto", log=print) -> dict[str, Path]:
+def explain(
+    model_dir: str | Path,
+    snapshots: pd.DataFrame,
+    out: str | Path,
+    *,
+    materials=None,
+    structure=None,
+    max_rows: int = 3000,
+    top: int = 8,
+    seed: int = 0,
+    device: str = "auto",
+    log=print,
+) -> dict[str, Path]:
     """Run every study for the model in `model_dir` on `snapshots` into `out`.
 
     `materials`: names for `shap_ramp` (default: `ramp_materials`); `structure`: the lattice
     probe's structure; `top`: features followed by the ramp, Tc and lattice studies. Returns the
     written files by file name."""
-    from .evaluate import materials_table
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = TcModel.load(model_dir)
     model.check(snapshots)
     snap = snapshots.reset_index(drop=True)
-    if model.meta.get("use_magpie"):
+    if model.meta.use_magpie:
         snap = with_magpie(snap)
     files: dict[str, Path] = {}
 

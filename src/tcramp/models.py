@@ -10,16 +10,23 @@ pickle-free formats: CatBoost's `.cbm`, and for the MLP a tensor state dict load
 
 from __future__ import annotations
 
+import hashlib
 import json
-import re
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import roc_auc_score
 
-__all__ = ["CLASSIFIERS", "CatBoostSC", "MLPSC", "TcModel", "load_classifier", "search", "train"]
+from .features import feature_columns, with_magpie
+from .ramp import RampConfig
+from .snapshots import SCHEMA_VERSION
+from .splits import grouped_folds, leakage_groups
+from .tc import curve_tc
+
+__all__ = ["CLASSIFIERS", "CatBoostSC", "MLPSC", "ModelMeta", "TcModel", "load_classifier", "train"]
 
 
 class _Classifier(ClassifierMixin, BaseEstimator):
@@ -32,8 +39,15 @@ class _Classifier(ClassifierMixin, BaseEstimator):
 class CatBoostSC(_Classifier):
     """CatBoost classifier of T < Tc from snapshot features."""
 
-    def __init__(self, iterations: int = 600, depth: int = 6, learning_rate: float = 0.08,
-                 l2_leaf_reg: float = 3.0, random_seed: int = 0, thread_count: int = -1):
+    def __init__(
+        self,
+        iterations: int = 600,
+        depth: int = 6,
+        learning_rate: float = 0.08,
+        l2_leaf_reg: float = 3.0,
+        random_seed: int = 0,
+        thread_count: int = -1,
+    ):
         self.iterations = iterations
         self.depth = depth
         self.learning_rate = learning_rate
@@ -45,9 +59,14 @@ class CatBoostSC(_Classifier):
         from catboost import CatBoostClassifier
 
         self.model_ = CatBoostClassifier(
-            iterations=self.iterations, depth=self.depth, learning_rate=self.learning_rate,
-            l2_leaf_reg=self.l2_leaf_reg, random_seed=self.random_seed,
-            thread_count=self.thread_count, verbose=False, allow_writing_files=False,
+            iterations=self.iterations,
+            depth=self.depth,
+            learning_rate=self.learning_rate,
+            l2_leaf_reg=self.l2_leaf_reg,
+            random_seed=self.random_seed,
+            thread_count=self.thread_count,
+            verbose=False,
+            allow_writing_files=False,
         )
         self.model_.fit(np.asarray(X, np.float32), np.asarray(y, int))
         self.classes_ = np.array([False, True])
@@ -77,9 +96,17 @@ class MLPSC(_Classifier):
     features. A grouped 15 % of the training rows (by `groups` when given) is held out for
     validation; the lowest-validation-loss weights are kept (`keep_best=True`) or the last ones."""
 
-    def __init__(self, hidden: tuple[int, ...] = (128, 64), dropout: float = 0.5, epochs: int = 300,
-                 learning_rate: float = 1e-3, weight_decay: float = 1e-4, batch_size: int = 256,
-                 keep_best: bool = True, random_seed: int = 0):
+    def __init__(
+        self,
+        hidden: tuple[int, ...] = (128, 64),
+        dropout: float = 0.5,
+        epochs: int = 300,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        batch_size: int = 256,
+        keep_best: bool = True,
+        random_seed: int = 0,
+    ):
         self.hidden = hidden
         self.dropout = dropout
         self.epochs = epochs
@@ -102,8 +129,6 @@ class MLPSC(_Classifier):
     def fit(self, X, y, groups=None):
         import torch
 
-        from .splits import grouped_folds
-
         X, y = np.asarray(X, np.float32), np.asarray(y, int)
         torch.manual_seed(self.random_seed)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
@@ -116,11 +141,11 @@ class MLPSC(_Classifier):
         loss_fn = torch.nn.CrossEntropyLoss()
         gen = torch.Generator().manual_seed(self.random_seed)
         best, self.history_ = (np.inf, None), []
-        for epoch in range(self.epochs):
+        for _ in range(self.epochs):
             net.train()
             perm = torch.as_tensor(train)[torch.randperm(len(train), generator=gen)]
             for i in range(0, len(perm), self.batch_size):
-                idx = perm[i:i + self.batch_size]
+                idx = perm[i : i + self.batch_size]
                 opt.zero_grad()
                 loss_fn(net(xt[idx]), yt[idx]).backward()
                 opt.step()
@@ -181,86 +206,74 @@ def load_classifier(path: Path):
 MODEL_FILE = "model.json"
 
 
-def feature_columns(df, use_temperature: bool, use_magpie: bool = False, use_latent: bool = True) -> list[str]:
-    """The classifier's inputs: the latent columns (unless `use_latent` is off, an ablation), then
-    the Magpie composition features and `T_target` when asked for."""
-    from .composition import magpie_columns
+@dataclass(frozen=True)
+class ModelMeta:
+    """What a trained Tc model is and was trained on, stored as `model.json`.
 
-    cols = sorted((c for c in df.columns if re.fullmatch(r"latent_\d+", c)), key=lambda c: int(c[7:]))
-    return ((cols if use_latent else []) + (magpie_columns() if use_magpie else [])
-            + (["T_target"] if use_temperature else []))
+    `weights` is the force-field checkpoint of the snapshots (None: the backend's default), so
+    `predict` ramps new structures with the same force field; `ramp` the ramp settings (without
+    `torch_threads`); `training_set` its hash and counts; `cv` the grouped-CV metrics."""
 
+    kind: str
+    params: dict
+    use_temperature: bool
+    use_magpie: bool
+    features: tuple[str, ...]
+    n_members: int
+    backend: str
+    backend_version: str
+    latent_size: int
+    schema_version: int
+    ramp_hash: str
+    ramp: dict
+    training_set: dict
+    cv: dict
+    weights: str | None = None
 
-def with_magpie(df):
-    """`df` with Magpie features of its `formula` column added (unchanged when present)."""
-    import pandas as pd
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "features": list(self.features)}, indent=1)
 
-    from .composition import PREFIX, magpie
-
-    if any(c.startswith(PREFIX) for c in df.columns):
-        return df
-    feats = magpie(df["formula"]).set_axis(df.index)
-    return pd.concat([df, feats], axis=1)
-
-
-def base_grid(df, config) -> np.ndarray:
-    """Mask of rows on the Tc-independent base grid (what `predict` samples), dropping the dense
-    points a training ramp adds around the known Tc."""
-    from .ramp import temperatures
-
-    grid = np.array(temperatures(0.0, config))
-    return np.isclose(df["T_target"].to_numpy()[:, None], grid[None, :], atol=1e-6).any(axis=1)
-
-
-def curve_tc(df, proba: np.ndarray, config, thresholds=None):
-    """Per material: true Tc and Tc from its base-grid P(SC) curve at each threshold.
-
-    `proba` is (n_members, n_rows) or (n_rows,)."""
-    import pandas as pd
-
-    from .tc import THRESHOLDS, tc_summary
-
-    thresholds = thresholds or THRESHOLDS
-    proba = np.atleast_2d(proba)
-    keep = base_grid(df, config)
-    rows = []
-    for name, idx in df[keep].groupby("name", sort=True).indices.items():
-        sub = df[keep].iloc[idx]
-        pos = np.flatnonzero(keep)[idx]
-        rec = tc_summary(sub["T_target"].to_numpy(), proba[:, pos], thresholds)
-        rows.append({"name": name, "tc_true": float(sub["tc"].iloc[0]), **rec})
-    return pd.DataFrame(rows)
+    @classmethod
+    def from_json(cls, text: str, source: str | Path = "model.json") -> ModelMeta:
+        """Parse and validate (every field present, no unknown ones, this snapshot schema)."""
+        data = json.loads(text)
+        names = {f.name for f in fields(cls)}
+        missing = {f.name for f in fields(cls) if f.default is MISSING} - set(data)
+        if missing:
+            raise ValueError(f"{source}: metadata lacks {sorted(missing)}")
+        if set(data) - names:
+            raise ValueError(f"{source}: unknown metadata {sorted(set(data) - names)}")
+        if data["schema_version"] != SCHEMA_VERSION:
+            raise ValueError(f"{source}: snapshot schema {data['schema_version']}, this tcramp reads {SCHEMA_VERSION}")
+        return cls(**{**data, "features": tuple(data["features"])})
 
 
 @dataclass
 class TcModel:
-    """Fold classifiers of one grouped CV (the ensemble `predict` averages) and their metadata:
-    backend, latent size, schema version, ramp settings, training-set hash and CV metrics."""
+    """Fold classifiers of one grouped CV (the ensemble `predict` averages) and their metadata."""
 
     members: list
-    meta: dict
+    meta: ModelMeta
 
     @property
     def features(self) -> list[str]:
-        return self.meta["features"]
+        return list(self.meta.features)
 
     @property
     def fingerprint(self) -> str:
         """Hash of the metadata (training set, settings, CV metrics): tells two models apart."""
-        import hashlib
+        return hashlib.sha1(self.meta.to_json().encode()).hexdigest()[:16]
 
-        return hashlib.sha1(json.dumps(self.meta, sort_keys=True).encode()).hexdigest()[:16]
-
-    def proba(self, df) -> np.ndarray:
+    def proba(self, df: pd.DataFrame) -> np.ndarray:
         """P(SC) per member and row: (n_members, n_rows). Refuses other latents."""
         self.check(df)
-        if self.meta.get("use_magpie"):
+        if self.meta.use_magpie:
             df = with_magpie(df)
         X = df[self.features].to_numpy(np.float32)
         return np.stack([m.predict_proba(X)[:, 1] for m in self.members])
 
-    def check(self, df) -> None:
-        want = (self.meta["backend"], self.meta["latent_size"])
+    def check(self, df: pd.DataFrame) -> None:
+        want = (self.meta.backend, self.meta.latent_size)
         have = set(zip(df["backend"], df["latent_size"]))
         if have != {want}:
             raise ValueError(
@@ -273,7 +286,7 @@ class TcModel:
         directory.mkdir(parents=True, exist_ok=True)
         for i, m in enumerate(self.members):
             m.save(directory / f"fold-{i}")
-        (directory / MODEL_FILE).write_text(json.dumps(self.meta, indent=1))
+        (directory / MODEL_FILE).write_text(self.meta.to_json())
         return directory
 
     @classmethod
@@ -283,37 +296,31 @@ class TcModel:
         path = directory / MODEL_FILE
         if not path.exists():
             raise FileNotFoundError(f"{directory}: not a tcramp model (no {MODEL_FILE})")
-        meta = json.loads(path.read_text())
-        from .snapshots import SCHEMA_VERSION
-
-        missing = {"backend", "latent_size", "features", "n_members", "ramp", "schema_version"} - set(meta)
-        if missing:
-            raise ValueError(f"{path}: metadata lacks {sorted(missing)}")
-        if meta["schema_version"] != SCHEMA_VERSION:
-            raise ValueError(f"{path}: snapshot schema {meta['schema_version']}, this tcramp reads {SCHEMA_VERSION}")
-        members = [load_classifier(directory / f"fold-{i}") for i in range(meta["n_members"])]
+        meta = ModelMeta.from_json(path.read_text(), path)
+        members = [load_classifier(directory / f"fold-{i}") for i in range(meta.n_members)]
         return cls(members, meta)
 
 
-def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_temperature: bool = False,
-          use_magpie: bool = False, folds: int = 5, seed: int = 0, config=None):
+def train(
+    snapshots: pd.DataFrame,
+    kind: str = "catboost",
+    params: dict | None = None,
+    *,
+    use_temperature: bool = False,
+    use_magpie: bool = False,
+    folds: int = 5,
+    seed: int = 0,
+    config: RampConfig | None = None,
+    weights: str | None = None,
+) -> tuple[TcModel, pd.DataFrame]:
     """Grouped k-fold training on a snapshot table.
 
     Returns the model (its fold classifiers form the ensemble) and the out-of-fold Tc table
     (per material: true Tc, Tc at each threshold, interval) whose errors are the CV metrics.
     `config` is the build's `RampConfig` (`tcramp.snapshots.read_config`; default settings when
-    omitted), checked against the snapshots' ramp hash.
+    omitted), checked against the snapshots' ramp hash; `weights` the build's force-field
+    checkpoint (`tcramp.snapshots.read_weights`), recorded for `predict`.
     """
-    import hashlib
-
-    import pandas as pd
-    from sklearn.metrics import roc_auc_score
-
-    from .snapshots import SCHEMA_VERSION
-    from .splits import grouped_folds, leakage_groups
-
-    from .ramp import RampConfig
-
     df = snapshots.reset_index(drop=True)
     if df["ramp_hash"].nunique() != 1 or df["backend"].nunique() != 1:
         raise ValueError("snapshots mix ramp settings or backends; train on one build")
@@ -339,26 +346,27 @@ def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_
     digest = hashlib.sha256(
         pd.util.hash_pandas_object(df[["name", "T_target", *cols]], index=False).to_numpy().tobytes()
     ).hexdigest()[:16]
-    meta = {
-        "kind": kind,
-        "params": members[0].get_params() if members else {},
-        "use_temperature": use_temperature,
-        "use_magpie": use_magpie,
-        "features": cols,
-        "n_members": len(members),
-        "backend": str(df["backend"].iloc[0]),
-        "backend_version": str(df["backend_version"].iloc[0]),
-        "latent_size": int(df["latent_size"].iloc[0]),
-        "schema_version": SCHEMA_VERSION,
-        "ramp_hash": str(df["ramp_hash"].iloc[0]),
-        "ramp": {k: v for k, v in asdict(config).items() if k != "torch_threads"},
-        "training_set": {
+    meta = ModelMeta(
+        kind=kind,
+        params=members[0].get_params() if members else {},
+        use_temperature=use_temperature,
+        use_magpie=use_magpie,
+        features=tuple(cols),
+        n_members=len(members),
+        backend=str(df["backend"].iloc[0]),
+        backend_version=str(df["backend_version"].iloc[0]),
+        weights=weights,
+        latent_size=int(df["latent_size"].iloc[0]),
+        schema_version=SCHEMA_VERSION,
+        ramp_hash=str(df["ramp_hash"].iloc[0]),
+        ramp={k: v for k, v in asdict(config).items() if k != "torch_threads"},
+        training_set={
             "hash": digest,
             "materials": int(df["name"].nunique()),
             "snapshots": len(df),
             "classes": df.groupby("sc_class")["name"].nunique().to_dict(),
         },
-        "cv": {
+        cv={
             "folds": folds,
             "seed": seed,
             "auc": float(roc_auc_score(y, oof)) if len(set(y)) == 2 else None,
@@ -366,92 +374,5 @@ def train(snapshots, kind: str = "catboost", params: dict | None = None, *, use_
             "tc_rmse": float(np.sqrt((err**2).mean())),
             **{f"tc_mae_{t}": float((table[t] - table["tc_true"]).abs().mean()) for t in ("tc60", "tc70")},
         },
-    }
+    )
     return TcModel(members, meta), table
-
-
-HIDDEN = {"64-32": (64, 32), "128-64": (128, 64), "256-128-64": (256, 128, 64), "128": (128,)}
-
-
-def _defaults(kind: str) -> dict:
-    """The classifier's default parameters as a trial of the search space (enqueued first, so a
-    search never ends worse than the untuned model)."""
-    if kind == "catboost":
-        p = CatBoostSC().get_params()
-        return {"model": kind, **{k: p[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")}}
-    p = MLPSC().get_params()
-    return {"model": kind, "hidden": next(k for k, v in HIDDEN.items() if v == tuple(p["hidden"])),
-            "dropout": p["dropout"], "epochs": p["epochs"], "mlp_learning_rate": p["learning_rate"],
-            "weight_decay": p["weight_decay"]}
-
-
-def _suggest(trial, families) -> tuple[str, dict]:
-    kind = trial.suggest_categorical("model", list(families))
-    if kind == "catboost":
-        return kind, {
-            "depth": trial.suggest_int("depth", 3, 8),
-            "iterations": trial.suggest_int("iterations", 100, 1500, log=True),
-            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
-            "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 1.0, 30.0, log=True),
-        }
-    return kind, {
-        "hidden": HIDDEN[trial.suggest_categorical("hidden", list(HIDDEN))],
-        "dropout": trial.suggest_float("dropout", 0.2, 0.7),
-        "epochs": trial.suggest_int("epochs", 50, 600, log=True),
-        "learning_rate": trial.suggest_float("mlp_learning_rate", 1e-4, 3e-3, log=True),
-        "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
-    }
-
-
-def _fail_dead(study, store, grace: float) -> None:
-    """Mark trials of killed runs failed. Optuna's `fail_stale_trials` skips a trial killed before
-    its first heartbeat (inside `study.ask()`); one still without a heartbeat `grace` s after its
-    start is dead as well."""
-    import optuna
-    import sqlalchemy
-    from optuna.trial import TrialState
-
-    optuna.storages.fail_stale_trials(study)
-    with store.engine.connect() as c:
-        beating = {r[0] for r in c.execute(sqlalchemy.text("select trial_id from trial_heartbeats"))}
-    cutoff = datetime.now() - timedelta(seconds=grace)
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if t._trial_id not in beating and t.datetime_start < cutoff:
-            store.set_trial_state_values(t._trial_id, TrialState.FAIL)
-
-
-def search(snapshots, storage: str, *, trials: int = 30, study: str = "tcramp", folds: int = 3,
-           families=("catboost", "mlp"), use_temperature: bool = False, use_magpie: bool = False, config=None,
-           seed: int = 0):
-    """Optuna search over both classifier families minimising grouped-CV Tc MAE (AUC recorded
-    per trial), starting from each family's defaults. The study lives in `storage` (an SQLite URL):
-    a rerun continues it, marking trials of a killed run as failed, until `trials` trials have
-    completed."""
-    import optuna
-    from optuna.storages import RDBStorage
-    from optuna.trial import TrialState
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if use_magpie:
-        snapshots = with_magpie(snapshots)
-    store = RDBStorage(storage, heartbeat_interval=5, grace_period=10)
-    st = optuna.create_study(study_name=study, storage=store, load_if_exists=True, direction="minimize",
-                             sampler=optuna.samplers.TPESampler(seed=seed))
-
-    if not st.trials:
-        for kind in families:
-            st.enqueue_trial(_defaults(kind))
-
-    def objective(trial):
-        kind, params = _suggest(trial, families)
-        model, _ = train(snapshots, kind, params, use_temperature=use_temperature, use_magpie=use_magpie,
-                         folds=folds, seed=seed, config=config)
-        trial.set_user_attr("auc", model.meta["cv"]["auc"])
-        trial.set_user_attr("params", model.meta["params"])
-        return model.meta["cv"]["tc_mae"]
-
-    _fail_dead(st, store, grace=store.grace_period)
-    done = len(st.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-    if trials > done:
-        st.optimize(objective, n_trials=trials - done)
-    return st

@@ -32,6 +32,7 @@ __all__ = [
     "MESH",
     "MIN_LENGTH",
     "descriptors",
+    "gamma_force_constants",
     "gamma_frequencies",
     "harmonic_msd",
     "phonons",
@@ -40,9 +41,11 @@ __all__ = [
 ]
 
 MIN_LENGTH = 8.0  # Å, perpendicular width every supercell reaches (unless capped)
-MAX_ATOMS = 100  # supercell atom cap
-MESH = 30.0  # Å, phonopy's length-based mesh density: ~MESH·|b_i| points along b_i
+MAX_ATOMS = 64  # supercell atom cap: most P1 cells of 20+ atoms stay 1×1×1 (cost: 3n displacements)
+MESH = 15.0  # Å, phonopy's length-based mesh density (~MESH·|b_i| points along b_i); ω_log within 4 % of MESH 30 at 1/5 the time
 IMAG_TOL = 0.1  # THz: a mode below −IMAG_TOL is imaginary (dynamically unstable)
+MIN_FREQUENCY = 0.5  # THz: softer Γ modes are left out of harmonic displacements (their classical
+# amplitude k_B T/(m ω²) reaches Å² at 300 K: no longer a small vibration)
 SYMPREC = 1e-3  # Å, symmetry tolerance for phonopy (relaxed float32 positions are not exact)
 BATCH = 4  # displaced supercells per model call
 THZ_TO_MEV = 4.135667696  # h·1 THz in meV
@@ -98,13 +101,12 @@ def phonons(
         primitive_matrix="P",  # the cell as given: its Γ modes are what MD in it can hold
         symprec=SYMPREC,
     )
-    ph.generate_displacements(distance=distance)
+    ph.generate_displacements(distance=distance, is_plusminus=False)
     cells = [ph.supercell, *ph.supercells_with_displacements]
     forces = []
     for i in range(0, len(cells), BATCH):
         chunk = [
-            Atoms(c.symbols, cell=c.cell, scaled_positions=c.scaled_positions, pbc=True)
-            for c in cells[i : i + BATCH]
+            Atoms(c.symbols, cell=c.cell, scaled_positions=c.scaled_positions, pbc=True) for c in cells[i : i + BATCH]
         ]
         forces += [p.forces for p in mlff.predict(chunk)]
     ph.forces = np.array(forces[1:]) - forces[0]
@@ -161,10 +163,9 @@ def descriptors(phonon: phonopy.Phonopy, mesh: float = MESH) -> dict:
     }
 
 
-def _gamma(phonon: phonopy.Phonopy, classical: bool) -> RandomDisplacements:
-    """phonopy's RandomDisplacements over the unit cell's Γ modes: the supercell force constants
-    folded onto the unit cell (summed over the images of each atom), the three translations
-    and imaginary modes (< −`IMAG_TOL` THz) set to zero frequency so phonopy leaves them out."""
+def _folded(phonon: phonopy.Phonopy) -> np.ndarray:
+    """The supercell force constants folded onto the unit cell (summed over the images of each
+    atom): (n, n, 3, 3) eV/Å², the Γ-point force constants of the unit cell."""
     fc = phonon.force_constants  # full (supercell × supercell), as `phonons` produces them
     sc = phonon.supercell
     unit_of = np.array([sc.u2u_map[s] for s in sc.s2u_map])  # supercell atom -> unit-cell atom
@@ -172,12 +173,32 @@ def _gamma(phonon: phonopy.Phonopy, classical: bool) -> RandomDisplacements:
     folded = np.zeros((n, n, 3, 3))
     for i, row in enumerate(sc.u2s_map):
         np.add.at(folded[i], unit_of, fc[row])
+    return folded
+
+
+def gamma_force_constants(phonon: phonopy.Phonopy) -> np.ndarray:
+    """The unit cell's Γ force constants as a (3n, 3n) matrix Φ (eV/Å²): ½ uᵀΦu is the harmonic
+    energy of displacements u (n·3, atom-major)."""
+    folded = _folded(phonon)
+    n = len(folded)
+    return folded.transpose(0, 2, 1, 3).reshape(3 * n, 3 * n)
+
+
+def _gamma(phonon: phonopy.Phonopy, classical: bool, min_frequency: float) -> RandomDisplacements:
+    """phonopy's RandomDisplacements over the unit cell's Γ modes (`_folded` force constants);
+    the three translations, imaginary modes and modes below `min_frequency` THz are left out
+    (phonopy's `cutoff_frequency`)."""
+    folded = _folded(phonon)
     rd = RandomDisplacements(
-        phonon.unitcell, Primitive(phonon.unitcell, np.eye(3), symprec=SYMPREC), folded, dist_func="classical" if classical else "quantum"
+        phonon.unitcell,
+        Primitive(phonon.unitcell, np.eye(3), symprec=SYMPREC),
+        folded,
+        dist_func="classical" if classical else "quantum",
+        cutoff_frequency=min_frequency,
     )
     freqs = rd.frequencies.copy()
     freqs[0, np.argsort(np.abs(freqs[0]))[:3]] = 0
-    freqs[freqs < -IMAG_TOL] = 0
+    freqs[freqs < min_frequency] = 0
     rd.frequencies = freqs
     return rd
 
@@ -187,13 +208,15 @@ def gamma_frequencies(phonon: phonopy.Phonopy) -> np.ndarray:
     return np.sort(phonon.get_frequencies([0, 0, 0]))
 
 
-def harmonic_msd(phonon: phonopy.Phonopy, temperatures, *, classical: bool) -> np.ndarray:
+def harmonic_msd(
+    phonon: phonopy.Phonopy, temperatures, *, classical: bool, min_frequency: float = MIN_FREQUENCY
+) -> np.ndarray:
     """Mean-square displacement (Å², summed over x, y, z) of each unit-cell atom, shape
     (n_T, n_atoms), from the unit cell's Γ modes without translations: classical k_B T/(m ω²)
     or quantum ħ/(2 m ω) coth(ħω/2k_B T) (zero point included), summed over modes with the
-    eigenvector weights. Imaginary Γ modes (< −`IMAG_TOL` THz) and modes below 0.01 THz
-    contribute nothing (see `gamma_frequencies` to count them)."""
-    rd = _gamma(phonon, classical)
+    eigenvector weights. Imaginary Γ modes and modes below `min_frequency` THz contribute
+    nothing (see `gamma_frequencies` to count them)."""
+    rd = _gamma(phonon, classical, min_frequency)
     out = []
     for t in np.atleast_1d(temperatures):
         rd.run_correlation_matrix(float(t))
@@ -202,12 +225,17 @@ def harmonic_msd(phonon: phonopy.Phonopy, temperatures, *, classical: bool) -> n
 
 
 def sample(
-    phonon: phonopy.Phonopy, temperature: float, n: int, rng: np.random.Generator, *, classical: bool = False
+    phonon: phonopy.Phonopy,
+    temperature: float,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    classical: bool = False,
+    min_frequency: float = MIN_FREQUENCY,
 ) -> np.ndarray:
     """`n` displacement sets (n, n_atoms, 3) Å of the unit cell drawn from the harmonic
     distribution (quantum by default) of the same Γ modes as `harmonic_msd` (imaginary and
-    near-zero modes left out). No model calls."""
-    rd = _gamma(phonon, classical)
+    soft modes left out). No model calls."""
+    rd = _gamma(phonon, classical, min_frequency)
     rd.run(float(temperature), number_of_snapshots=n, random_seed=int(rng.integers(2**31)))
     return np.array(rd.u)
-

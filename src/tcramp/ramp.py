@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
-import numpy as np
 from ase import Atoms
 
+from . import phonons, relax
 from .structures import MAX_ATOMS, MIN_ATOMS, TOL
 
 __all__ = ["RampConfig", "material_seed", "temperatures", "timestep"]
@@ -34,11 +34,11 @@ class RampConfig:
     min_atoms: int = MIN_ATOMS
     composition_tol: float = TOL
     # relaxation of the ordered cell (tcramp.relax)
-    relax_fmax: float = 0.05  # eV/Å, forces and cell stress
-    relax_steps: int = 300
+    relax_fmax: float = relax.FMAX  # eV/Å, forces and cell stress
+    relax_steps: int = relax.STEPS
     # harmonic phonons of the relaxed cell (tcramp.phonons)
-    phonon_min_length: float = 8.0  # Å, every perpendicular width of the phonon supercell
-    phonon_max_atoms: int = 128
+    phonon_min_length: float = phonons.MIN_LENGTH  # Å, every perpendicular width of the supercell
+    phonon_max_atoms: int = phonons.MAX_ATOMS
     phonon_distance: float = 0.01  # Å, finite displacement
     # temperature grid
     t_min: float = 1.0
@@ -49,6 +49,7 @@ class RampConfig:
     # thermal sampler (tcramp.samplers)
     sampler: str = "md"  # md | harmonic | hybrid
     harmonic_samples: int = 2
+    harmonic_min_frequency: float = phonons.MIN_FREQUENCY  # THz: softer Γ modes left out of draws and references
     hybrid_crossover: float = 0.25  # × Debye temperature
     # Langevin MD
     timestep_fs: float = 4.0

@@ -37,15 +37,16 @@ def _pooled(symbols, values, prefix: str) -> dict[str, float]:
     return flatten(pool(symbols, values), prefix)
 
 
-def snapshot_rows(samples: list[Sample], relaxed: Relaxation, phonon) -> pd.DataFrame:
+def snapshot_rows(samples: list[Sample], relaxed: Relaxation, phonon, min_frequency: float) -> pd.DataFrame:
     """Snapshot rows of one ramp: T_target, T_measured, energy_per_atom, volume_per_atom, step,
-    thermal and magnetic columns, then the latent columns (float32)."""
+    thermal and magnetic columns, then the latent columns (float32). Γ modes below
+    `min_frequency` THz are left out of the harmonic reference."""
     atoms: Atoms = relaxed.atoms
     symbols, n = atoms.get_chemical_symbols(), len(atoms)
     e0 = relaxed.energy
     temps = [s.T_target for s in samples]
     ref = {
-        stats: phonons.harmonic_msd(phonon, temps, classical=stats == "classical")
+        stats: phonons.harmonic_msd(phonon, temps, classical=stats == "classical", min_frequency=min_frequency)
         for stats in {s.statistics for s in samples}
     }
     fc = phonons.gamma_force_constants(phonon)
@@ -76,9 +77,7 @@ def snapshot_rows(samples: list[Sample], relaxed: Relaxation, phonon) -> pd.Data
         latents.append(np.concatenate([p["all"]] + [p[r] for r in ROLES]))
     d = samples[0].atom_latent.shape[1]
     names = [f"latent_{k}" for k in range(d)] + [f"latent_{r}_{k}" for r in ROLES for k in range(d)]
-    return pd.concat(
-        [pd.DataFrame(rows), pd.DataFrame(np.array(latents, np.float32), columns=names)], axis=1
-    )
+    return pd.concat([pd.DataFrame(rows), pd.DataFrame(np.array(latents, np.float32), columns=names)], axis=1)
 
 
 def descriptor_row(relaxed: Relaxation, phonon, contrast: dict[str, float]) -> dict[str, float]:
@@ -92,7 +91,7 @@ def descriptor_row(relaxed: Relaxation, phonon, contrast: dict[str, float]) -> d
         "relax_volume_change": relaxed.volume_change,
         "relax_max_displacement": relaxed.max_displacement,
         "relax_steps": relaxed.steps,
-        **ph,
+        **{f"ph_{k}": v for k, v in ph.items()},
     }
     for q in next(iter(per_element.values())):
         row.update(flatten(pool_elements({e: v[q] for e, v in per_element.items()}, symbols), f"ph_{q}"))

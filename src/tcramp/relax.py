@@ -31,13 +31,14 @@ class RelaxError(RuntimeError):
 class Relaxation:
     """A relaxed cell and what the relaxation changed.
 
-    energy_change: eV/atom, relaxed − initial; volume_change: fractional (V − V0)/V0;
+    energy: eV, total energy of the relaxed cell; energy_change: eV/atom, relaxed − initial; volume_change: fractional (V − V0)/V0;
     max_displacement: Å, largest atomic displacement (fractional displacement, minimum image,
     mass-weighted mean removed, expressed in the final cell); steps: optimizer steps taken;
     fmax: largest force component norm reached (eV/Å, cell degrees of freedom included).
     """
 
     atoms: Atoms
+    energy: float
     energy_change: float
     volume_change: float
     max_displacement: float
@@ -73,8 +74,7 @@ def relax(
         dv = a.get_volume() / v0 - 1
         if abs(dv) > max_volume_change:
             raise RelaxError(
-                f"{formula}: volume changed by {dv:+.0%} at step {opt.nsteps} "
-                f"(bound ±{max_volume_change:.0%})"
+                f"{formula}: volume changed by {dv:+.0%} at step {opt.nsteps} (bound ±{max_volume_change:.0%})"
             )
 
     opt.attach(check)
@@ -82,8 +82,7 @@ def relax(
     reached = float(np.linalg.norm(cell_filter.get_forces(), axis=1).max())
     if not converged:
         raise RelaxError(
-            f"{formula}: relaxation not converged in {steps} steps (max force {reached:.3f} eV/Å "
-            f"> fmax {fmax} eV/Å)"
+            f"{formula}: relaxation not converged in {steps} steps (max force {reached:.3f} eV/Å > fmax {fmax} eV/Å)"
         )
     d = a.get_scaled_positions() - frac0
     d -= np.round(d)
@@ -92,6 +91,7 @@ def relax(
     relaxed = Atoms(a.numbers, cell=a.cell, scaled_positions=a.get_scaled_positions(), pbc=a.pbc)
     return Relaxation(
         atoms=relaxed,
+        energy=float(a.get_potential_energy()),
         energy_change=(a.get_potential_energy() - e0) / len(a),
         volume_change=a.get_volume() / v0 - 1,
         max_displacement=float(np.linalg.norm(d @ a.cell.array, axis=1).max()),

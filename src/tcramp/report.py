@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
+import shutil
 from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+from matplotlib.figure import Figure
 
 __all__ = ["build_report", "markdown_html", "plot_curve"]
 
@@ -10,13 +17,9 @@ __all__ = ["build_report", "markdown_html", "plot_curve"]
 def plot_curve(result: dict, path: str | Path, tc_true: float | None = None) -> Path:
     """PNG of a `predict_tc` record: mean P(SC) with the ensemble band, the 50/60/70 % lines,
     Tc@50 % and its interval (and the known Tc when given)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     t = result["temperatures"]
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    fig = Figure(figsize=(6, 3.6), dpi=120)
+    ax = fig.subplots()
     ax.fill_between(t, result["p_low"], result["p_high"], color="tab:blue", alpha=0.25, label="ensemble range")
     ax.plot(t, result["p_mean"], "o-", color="tab:blue", ms=3, label="P(SC | T), mean")
     for th, ls in ((0.5, "-"), (0.6, "--"), (0.7, ":")):
@@ -25,13 +28,11 @@ def plot_curve(result: dict, path: str | Path, tc_true: float | None = None) -> 
     ax.axvline(result["tc50"], color="tab:orange", lw=1.5, label=f"Tc@50% = {result['tc50']:.1f} K")
     if tc_true is not None:
         ax.axvline(tc_true, color="k", lw=1, ls="--", label=f"known Tc = {tc_true:.1f} K")
-    ax.set(xlabel="T (K)", ylabel="P(superconducting)", ylim=(-0.02, 1.02), xlim=(0, max(t)),
-           title=result["name"])
+    ax.set(xlabel="T (K)", ylabel="P(superconducting)", ylim=(-0.02, 1.02), xlim=(0, max(t)), title=result["name"])
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
@@ -41,46 +42,79 @@ def plot_curve(result: dict, path: str | Path, tc_true: float | None = None) -> 
 # (file pattern, caption) per section, in page order; a caption says how to read the figure
 # (a dict of captions by suffix where one pattern matches several kinds of file).
 EVALUATION_FIGURES = (
-    ("parity.png", "Held-out Tc against true Tc for every method on the same grouped CV folds; points on the "
-                   "dashed diagonal are exact. The title gives each method's MAE."),
-    ("reliability.png", "Calibration of the snapshot classifiers: observed fraction superconducting against the "
-                        "predicted P(SC) in ten bins. On the diagonal, P(SC) = 0.7 means 70 % of such snapshots "
-                        "are below Tc."),
-    ("curve-*.png", "Held-out P(SC | T) along one material's ramp (base-grid temperatures); predicted Tc is "
-                    "where the monotone fit crosses 50 % (orange), the known Tc is dashed black."),
+    (
+        "parity.png",
+        "Held-out Tc against true Tc for every method on the same grouped CV folds; points on the "
+        "dashed diagonal are exact. The title gives each method's MAE.",
+    ),
+    (
+        "reliability.png",
+        "Calibration of the snapshot classifiers: observed fraction superconducting against the "
+        "predicted P(SC) in ten bins. On the diagonal, P(SC) = 0.7 means 70 % of such snapshots "
+        "are below Tc.",
+    ),
+    (
+        "curve-*.png",
+        "Held-out P(SC | T) along one material's ramp (base-grid temperatures); predicted Tc is "
+        "where the monotone fit crosses 50 % (orange), the known Tc is dashed black.",
+    ),
 )
 EXPLAIN_FIGURES = (
-    ("importance.png", "CatBoost PredictionValuesChange of the 20 most important latent features, averaged over "
-                       "the fold models: how much a feature's splits move the prediction on average. Full "
-                       "ranking in importance.csv."),
-    ("shap_beeswarm.png", "SHAP values (contribution to the log-odds of P(SC)) of snapshots, one dot each, "
-                          "features sorted by mean |SHAP|. Colour is the feature's value: red dots on the right "
-                          "mean high values raise P(SC). shap_direction.csv lists each feature's mean |SHAP| and "
-                          "the Spearman correlation between its value and its SHAP value."),
-    ("shap_ramp-*", {
-        ".gif": "Animation along one material's ramp, one frame per temperature: the red dot follows P(SC) "
-                "(top, dashed line = known Tc); bars are the SHAP values of the top features at that "
-                "temperature (red raises P(SC), blue lowers it), labels give the feature's z-score over all "
-                "snapshots.",
-        ".png": "The same ramp as lines: mean P(SC) (top), the top features' SHAP values (middle) and their "
-                "values as z-scores over all snapshots (bottom) against temperature; the dashed orange line "
-                "is the known Tc. Features whose SHAP turns sign near Tc carry the transition.",
-    }),
-    ("latent_magpie_heatmap.png", "Spearman correlation across materials between each ground-state latent "
-                                  "(rows) and each Magpie composition feature (columns), both in hierarchical-"
-                                  "clustering order. Blocks of red or blue show latents that encode a "
-                                  "chemical trend; latent_magpie_pairs.csv lists the strongest pairs."),
-    ("feature_vs_tc.png", "Each top-importance feature's ground-state value against Tc, one dot per material; "
-                          "the orange line is the mean Tc in ten quantile bins of the feature, the title its "
-                          "Spearman correlation with Tc."),
-    ("latent_pca.png", "PCA of the standardised ground-state latents, coloured by Tc (left) and by class "
-                       "(right). Axis labels give the variance explained."),
-    ("latent_umap.png", "UMAP of the same latents: neighbourhoods are meaningful, distances between distant "
-                        "clusters are not. Classes that form islands are separated by the force field itself."),
-    ("lattice_probe.png", "A static structure with its lattice scaled isotropically (0.94–1.06): the model's "
-                          "P(SC) at the lowest ramp temperature and the top features against volume per atom; "
-                          "the dashed line is the unscaled cell. Steep features respond to compression like "
-                          "pressure would."),
+    (
+        "importance.png",
+        "CatBoost PredictionValuesChange of the 20 most important latent features, averaged over "
+        "the fold models: how much a feature's splits move the prediction on average. Full "
+        "ranking in importance.csv.",
+    ),
+    (
+        "shap_beeswarm.png",
+        "SHAP values (contribution to the log-odds of P(SC)) of snapshots, one dot each, "
+        "features sorted by mean |SHAP|. Colour is the feature's value: red dots on the right "
+        "mean high values raise P(SC). shap_direction.csv lists each feature's mean |SHAP| and "
+        "the Spearman correlation between its value and its SHAP value.",
+    ),
+    (
+        "shap_ramp-*",
+        {
+            ".gif": "Animation along one material's ramp, one frame per temperature: the red dot follows P(SC) "
+            "(top, dashed line = known Tc); bars are the SHAP values of the top features at that "
+            "temperature (red raises P(SC), blue lowers it), labels give the feature's z-score over all "
+            "snapshots.",
+            ".png": "The same ramp as lines: mean P(SC) (top), the top features' SHAP values (middle) and their "
+            "values as z-scores over all snapshots (bottom) against temperature; the dashed orange line "
+            "is the known Tc. Features whose SHAP turns sign near Tc carry the transition.",
+        },
+    ),
+    (
+        "latent_magpie_heatmap.png",
+        "Spearman correlation across materials between each ground-state latent "
+        "(rows) and each Magpie composition feature (columns), both in hierarchical-"
+        "clustering order. Blocks of red or blue show latents that encode a "
+        "chemical trend; latent_magpie_pairs.csv lists the strongest pairs.",
+    ),
+    (
+        "feature_vs_tc.png",
+        "Each top-importance feature's ground-state value against Tc, one dot per material; "
+        "the orange line is the mean Tc in ten quantile bins of the feature, the title its "
+        "Spearman correlation with Tc.",
+    ),
+    (
+        "latent_pca.png",
+        "PCA of the standardised ground-state latents, coloured by Tc (left) and by class "
+        "(right). Axis labels give the variance explained.",
+    ),
+    (
+        "latent_umap.png",
+        "UMAP of the same latents: neighbourhoods are meaningful, distances between distant "
+        "clusters are not. Classes that form islands are separated by the force field itself.",
+    ),
+    (
+        "lattice_probe.png",
+        "A static structure with its lattice scaled isotropically (0.94–1.06): the model's "
+        "P(SC) at the lowest ramp temperature and the top features against volume per atom; "
+        "the dashed line is the unscaled cell. Steep features respond to compression like "
+        "pressure would.",
+    ),
 )
 # Tables shown (first rows) after the figure of the same study, and copied for download.
 TABLES = {
@@ -102,8 +136,6 @@ th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; } th { back
 def markdown_html(text: str) -> str:
     """HTML of the Markdown that `summary.md` uses: headings, pipe tables, paragraphs, **bold**
     and `code` (all text escaped)."""
-    import html
-    import re
 
     def inline(s: str) -> str:
         s = html.escape(s.strip())
@@ -124,9 +156,13 @@ def markdown_html(text: str) -> str:
                 block.append(lines[i])
                 i += 1
             body = [b for b in block[1:] if not re.fullmatch(r"[|\s:-]+", b)]
-            out.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in cells(block[0])) + "</tr>"
-                       + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells(b)) + "</tr>" for b in body)
-                       + "</table>")
+            out.append(
+                "<table><tr>"
+                + "".join(f"<th>{c}</th>" for c in cells(block[0]))
+                + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells(b)) + "</tr>" for b in body)
+                + "</table>"
+            )
             continue
         elif line.strip():
             para = []
@@ -140,26 +176,21 @@ def markdown_html(text: str) -> str:
 
 
 def _table_html(path: Path, rows: int) -> str:
-    import html
-
-    import pandas as pd
-
     df = pd.read_csv(path).head(rows)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(f'{v:.4g}' if isinstance(v, float) else str(v))}</td>"
-                                    for v in r) + "</tr>" for r in df.itertuples(index=False))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(f'{v:.4g}' if isinstance(v, float) else str(v))}</td>" for v in r) + "</tr>"
+        for r in df.itertuples(index=False)
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def build_report(out: str | Path, evaluation_dir: str | Path | None = None,
-                 explain_dir: str | Path | None = None) -> Path:
+def build_report(
+    out: str | Path, evaluation_dir: str | Path | None = None, explain_dir: str | Path | None = None
+) -> Path:
     """Write `out/index.html`: the evaluation's `summary.md` and every plot of an evaluation and an
     explain directory with captions, images and tables copied beside it (relative links, no
     scripts, no network), so the page opens straight from disk. Returns its path."""
-    import html
-    import shutil
-    from urllib.parse import quote
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -171,13 +202,17 @@ def build_report(out: str | Path, evaluation_dir: str | Path | None = None,
                 if caption is None:
                     continue
                 shutil.copy2(f, out / f.name)
-                parts.append(f'<figure><img src="{quote(f.name)}" alt="{html.escape(f.stem)}">'
-                             f"<figcaption><b>{html.escape(f.name)}</b>: {html.escape(caption)}</figcaption></figure>")
+                parts.append(
+                    f'<figure><img src="{quote(f.name)}" alt="{html.escape(f.stem)}">'
+                    f"<figcaption><b>{html.escape(f.name)}</b>: {html.escape(caption)}</figcaption></figure>"
+                )
                 table, rows = TABLES.get(f.name, (None, 0))
                 if table and (src / table).exists():
                     shutil.copy2(src / table, out / table)
-                    parts.append(f'<p>First {rows} rows of <a href="{quote(table)}">{table}</a>:</p>'
-                                 + _table_html(src / table, rows))
+                    parts.append(
+                        f'<p>First {rows} rows of <a href="{quote(table)}">{table}</a>:</p>'
+                        + _table_html(src / table, rows)
+                    )
         return parts
 
     body = ["<h1>tcramp report</h1>"]
@@ -193,9 +228,11 @@ def build_report(out: str | Path, evaluation_dir: str | Path | None = None,
         body += figures(src, EXPLAIN_FIGURES)
     if len(body) == 1:
         body.append("<p>Nothing to show: give an evaluation and/or an explain directory.</p>")
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tcramp report</title>"
-            "<link rel=\"icon\" href=\"data:,\">"
-            f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>tcramp report</title>'
+        '<link rel="icon" href="data:,">'
+        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
     return path

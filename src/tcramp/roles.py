@@ -73,9 +73,7 @@ def pool(symbols: Sequence[str], values) -> dict[str, np.ndarray]:
     return out
 
 
-def pool_elements(
-    per_element: Mapping[str, float | np.ndarray], symbols: Sequence[str]
-) -> dict[str, np.ndarray]:
+def pool_elements(per_element: Mapping[str, float | np.ndarray], symbols: Sequence[str]) -> dict[str, np.ndarray]:
     """The same slots from per-element values (e.g. ω_log of each element's projected phonon DOS):
     `lo`/`hi` are the values of the role elements, `all`/`std` the mean and std over atoms, i.e.
     weighted by each element's atom count in `symbols`."""

@@ -4,7 +4,8 @@ P(SC) should fall with temperature; a classifier's points along one ramp are noi
 is first made monotone (decreasing isotonic regression; repeated temperatures averaged) and Tc is
 where it crosses the threshold, linearly interpolated between the bracketing temperatures.
 A curve that never reaches the threshold gives Tc = 0 (`never`); one that never drops below it
-gives Tc = T_max (`above`: Tc ≥ T_max).
+gives Tc = T_max (`above`: Tc ≥ T_max). `curve_tc` reads Tc of every material of a snapshot table
+from its base-grid curve (`base_grid`: the Tc-independent temperatures a prediction samples).
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from scipy.optimize import isotonic_regression
 
-__all__ = ["THRESHOLDS", "TcCrossing", "monotone", "predict_tc", "shipped_model_dir", "tc_from_curve", "tc_summary"]
+from .ramp import RampConfig, temperatures
+
+__all__ = ["THRESHOLDS", "TcCrossing", "base_grid", "curve_tc", "monotone", "tc_from_curve", "tc_summary"]
 
 THRESHOLDS = (0.5, 0.6, 0.7)
 
@@ -31,8 +36,6 @@ class TcCrossing:
 def monotone(temperatures: Sequence[float], p: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct temperatures (sorted) and the decreasing isotonic fit of P(SC) over them
     (repeated temperatures are averaged, weighted by count)."""
-    from scipy.optimize import isotonic_regression
-
     t, inverse, counts = np.unique(np.asarray(temperatures, float), return_inverse=True, return_counts=True)
     mean = np.bincount(inverse, weights=np.asarray(p, float), minlength=len(t)) / counts
     return t, np.clip(isotonic_regression(mean, weights=counts.astype(float), increasing=False).x, 0.0, 1.0)
@@ -71,47 +74,23 @@ def tc_summary(temperatures: Sequence[float], members: np.ndarray, thresholds: S
     return out
 
 
-def shipped_model_dir():
-    """The model that ships inside the package."""
-    from importlib import resources
+def base_grid(df: pd.DataFrame, config: RampConfig) -> np.ndarray:
+    """Mask of rows on the Tc-independent base grid (what `predict` samples), dropping the dense
+    points a training ramp adds around the known Tc."""
+    grid = np.array(temperatures(0.0, config))
+    return np.isclose(df["T_target"].to_numpy()[:, None], grid[None, :], atol=1e-6).any(axis=1)
 
-    return resources.files("tcramp") / "shipped"
 
+def curve_tc(df: pd.DataFrame, proba: np.ndarray, config: RampConfig, thresholds=THRESHOLDS) -> pd.DataFrame:
+    """Per material: true Tc and Tc from its base-grid P(SC) curve at each threshold.
 
-def predict_tc(structure, model=None, *, name: str = "structure", device: str = "auto",
-               threads: int | None = None) -> dict:
-    """Ramp one structure with the model's backend and settings and read Tc off P(SC | T).
-
-    `structure`: a pymatgen Structure, or a path to any file `tcramp.data.read_structure` reads.
-    `model`: a `TcModel`, a model directory, or None for the shipped model. Returns a plain record:
-    name, tc50/tc60/tc70, kind, tc_low/tc_high, and the curve (`temperatures`, `p_mean`,
-    `p_low`, `p_high` over the ensemble members).
-    """
-    import os
-    from dataclasses import replace
-    from pathlib import Path
-
-    from .data import read_structure
-    from .models import TcModel
-    from .ramp import RampConfig
-    from .snapshots import ramp_structure
-
-    if not isinstance(model, TcModel):
-        model = TcModel.load(model or shipped_model_dir())
-    if isinstance(structure, (str, Path)):
-        name = name if name != "structure" else Path(structure).stem
-        structure = read_structure(structure, name=name)
-    config = replace(RampConfig(**model.meta["ramp"]), torch_threads=threads or os.cpu_count() or 1)
-    rows = ramp_structure(structure, name=name, config=config, mlff=model.meta["backend"],
-                          weights=model.meta.get("weights"), device=device)
-    p = model.proba(rows.assign(formula=structure.composition.formula))
-    t = rows["T_target"].to_numpy()
-    return {
-        "name": name,
-        **tc_summary(t, p),
-        "n_atoms": int(rows["n_atoms"].iloc[0]),
-        "temperatures": t.tolist(),
-        "p_mean": p.mean(0).tolist(),
-        "p_low": p.min(0).tolist(),
-        "p_high": p.max(0).tolist(),
-    }
+    `proba` is (n_members, n_rows) or (n_rows,)."""
+    proba = np.atleast_2d(proba)
+    keep = base_grid(df, config)
+    rows = []
+    for name, idx in df[keep].groupby("name", sort=True).indices.items():
+        sub = df[keep].iloc[idx]
+        pos = np.flatnonzero(keep)[idx]
+        rec = tc_summary(sub["T_target"].to_numpy(), proba[:, pos], thresholds)
+        rows.append({"name": name, "tc_true": float(sub["tc"].iloc[0]), **rec})
+    return pd.DataFrame(rows)

@@ -1,45 +1,57 @@
-"""MLFF backends behind one interface (`MLFF`), found by name.
+"""MLFF backends behind one interface (`MLFF`), found by name in `REGISTRY`.
 
 | name        | model                       | latent                                   |
 |-------------|-----------------------------|------------------------------------------|
 | `chgnet`    | CHGNet 0.3.0 (weights ship in the wheel) | 64-d mean of final atom features |
 | `orb-d3-v2` | orb-models `orb_d3_v2`      | 256-d mean of final node features        |
+
+A backend is one file defining an `MLFF` subclass plus its line in `REGISTRY` ("module:Class",
+imported on first use, so optional backends cost nothing until asked for); `check_backend`
+is the contract every backend passes.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from importlib import import_module
 
-from .base import (
-    MLFF,
-    MLFFCalculator,
-    Prediction,
-    UnsupportedElementError,
-    resolve_device,
-)
+from .base import MLFF, MLFFCalculator, Prediction, UnsupportedElementError, resolve_device
+from .contract import ContractError, check_backend
 
 __all__ = [
     "BACKENDS",
     "MLFF",
+    "REGISTRY",
+    "ContractError",
     "MLFFCalculator",
     "Prediction",
     "UnsupportedElementError",
+    "backend_class",
+    "check_backend",
     "load_mlff",
     "resolve_device",
 ]
 
-BACKENDS = ("chgnet", "orb-d3-v2")
+# name -> "module:Class" (or the class itself); the constructor takes (weights=None, device="auto")
+REGISTRY: dict[str, str | type[MLFF]] = {
+    "chgnet": "tcramp.mlff.chgnet:CHGNetMLFF",
+    "orb-d3-v2": "tcramp.mlff.orb:OrbMLFF",
+}
+BACKENDS = tuple(REGISTRY)
+
+
+def backend_class(name: str) -> type[MLFF]:
+    """The `MLFF` subclass registered as `name` (its module imported now)."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown MLFF {name!r}; choose from {', '.join(REGISTRY)}")
+    target = REGISTRY[name]
+    if isinstance(target, str):
+        module, _, cls = target.partition(":")
+        target = getattr(import_module(module), cls)
+    return target
 
 
 @cache
 def load_mlff(name: str = "chgnet", weights: str | None = None, device: str = "auto") -> MLFF:
     """The backend `name`, loaded once per process (`weights`: a local checkpoint path)."""
-    if name == "chgnet":
-        from .chgnet import CHGNetMLFF
-
-        return CHGNetMLFF(weights=weights, device=device)
-    if name == "orb-d3-v2":
-        from .orb import OrbMLFF
-
-        return OrbMLFF(weights=weights, device=device)
-    raise ValueError(f"unknown MLFF {name!r}; choose from {', '.join(BACKENDS)}")
+    return backend_class(name)(weights=weights, device=device)

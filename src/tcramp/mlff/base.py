@@ -70,9 +70,7 @@ class MLFF(ABC):
             raise UnsupportedElementError(f"{self.name} does not support element(s) {', '.join(bad)}")
 
     @abstractmethod
-    def predict(
-        self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False
-    ) -> list[Prediction]:
+    def predict(self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False) -> list[Prediction]:
         """Outputs for each structure (a batch gives the single results). `forces=False` runs
         without autograd (latent-only passes); `stress=True` adds the stress."""
 

@@ -77,11 +77,9 @@ class CHGNetMLFF(MLFF):
         cell, pos = atoms.cell.array, atoms.positions
         key = atoms.numbers.tobytes() + cell.tobytes()
         v = self._cache.get(key)
-        if v is None or np.abs(pos - v.positions).max() >= self.skin / 2:
+        if v is None or np.linalg.norm(pos - v.positions, axis=1).max() >= self.skin / 2:
             s = Structure(cell, atoms.numbers, pos, coords_are_cartesian=True)
-            center, neighbor, image, _ = s.get_neighbor_list(
-                r=conv.atom_graph_cutoff + self.skin, numerical_tol=1e-8
-            )
+            center, neighbor, image, _ = s.get_neighbor_list(r=conv.atom_graph_cutoff + self.skin, numerical_tol=1e-8)
             v = self._cache[key] = _Verlet(pos.copy(), center, neighbor, image, image @ cell)
             while len(self._cache) > 64:
                 self._cache.popitem(last=False)
@@ -89,11 +87,7 @@ class CHGNetMLFF(MLFF):
         d = np.linalg.norm(pos[v.neighbor] + v.shift - pos[v.center], axis=1)
         atom_mask, bond_mask = d < conv.atom_graph_cutoff, d < conv.bond_graph_cutoff
         frac = torch.tensor(np.linalg.solve(cell.T, pos.T).T, dtype=TORCH_DTYPE, device=self.device)
-        if (
-            v.graph is not None
-            and np.array_equal(atom_mask, v.atom_mask)
-            and np.array_equal(bond_mask, v.bond_mask)
-        ):
+        if v.graph is not None and np.array_equal(atom_mask, v.atom_mask) and np.array_equal(bond_mask, v.bond_mask):
             self.graph_reuses += 1
             return CrystalGraph(**{**vars(v.graph), "atom_frac_coord": frac.requires_grad_(True)})
         self.graph_builds += 1
@@ -120,9 +114,7 @@ class CHGNetMLFF(MLFF):
         )
         return v.graph
 
-    def predict(
-        self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False
-    ) -> list[Prediction]:
+    def predict(self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False) -> list[Prediction]:
         from chgnet.model.model import BatchedGraph
 
         for atoms in structures:
@@ -146,11 +138,7 @@ class CHGNetMLFF(MLFF):
         k = len(structures)
         f = [-g.cpu().numpy().astype(np.float64) for g in grads[:k]] if forces else [None] * k
         # CHGNet's stress: dE/dstrain / V (it scales this by 160.2 to GPa; ASE's eV/Å³ undoes that)
-        s = (
-            [_voigt(g.cpu().numpy() / float(v)) for g, v in zip(grads[-k:], batch.volumes)]
-            if stress
-            else [None] * k
-        )
+        s = [_voigt(g.cpu().numpy() / float(v)) for g, v in zip(grads[-k:], batch.volumes)] if stress else [None] * k
         atom_latent = np.split(self._final.detach().cpu().numpy(), np.cumsum(n.cpu().numpy())[:-1])
         energy = total.detach().cpu().numpy()
         return [

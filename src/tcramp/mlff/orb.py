@@ -38,9 +38,7 @@ class OrbMLFF(MLFF):
         self.version = f"orb-models {version('orb-models')} / weights {weights or official}"
         self.latent_size = int(model.heads["energy"].mlp[0].in_features)
 
-    def predict(
-        self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False
-    ) -> list[Prediction]:
+    def predict(self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False) -> list[Prediction]:
         from orb_models.forcefield.atomic_system import ase_atoms_to_atom_graphs
         from orb_models.forcefield.base import batch_graphs
         from orb_models.forcefield.segment_ops import aggregate_nodes
@@ -51,10 +49,7 @@ class OrbMLFF(MLFF):
         if stress and "stress" not in m.heads:
             raise ValueError(f"{self.version} has no stress head")
         batch = batch_graphs(
-            [
-                ase_atoms_to_atom_graphs(a, system_config=m.system_config, device=self.device)
-                for a in structures
-            ]
+            [ase_atoms_to_atom_graphs(a, system_config=m.system_config, device=self.device) for a in structures]
         )
         k = len(structures)
         split = np.cumsum(batch.n_node.cpu().numpy())[:-1]
@@ -70,6 +65,5 @@ class OrbMLFF(MLFF):
             latent = aggregate_nodes(nodes, batch.n_node, reduction="mean").cpu().numpy()
             atom_latent = np.split(nodes.cpu().numpy(), split)
         return [
-            Prediction(float(energy[i]), f[i], latent[i], atom_latent=atom_latent[i], stress=s[i])
-            for i in range(k)
+            Prediction(float(energy[i]), f[i], latent[i], atom_latent=atom_latent[i], stress=s[i]) for i in range(k)
         ]

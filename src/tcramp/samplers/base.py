@@ -39,4 +39,3 @@ def remove_drift(u: np.ndarray, masses: np.ndarray) -> np.ndarray:
     """Displacements (..., n, 3) less their mass-weighted mean (the centre-of-mass shift)."""
     com = np.tensordot(masses / masses.sum(), u, axes=([0], [-2]))
     return u - np.expand_dims(com, -2)
-

@@ -40,7 +40,9 @@ def sample(
     masses = atoms.get_masses()
     out, calls = [], 0
     for t in temps:
-        u = remove_drift(phonons.sample(phonon, t, config.harmonic_samples, rng), masses)
+        u = remove_drift(
+            phonons.sample(phonon, t, config.harmonic_samples, rng, min_frequency=config.harmonic_min_frequency), masses
+        )
         cells = []
         for d in u:
             c = atoms.copy()

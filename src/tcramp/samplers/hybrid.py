@@ -26,9 +26,9 @@ def crossover(phonon, config: RampConfig = RampConfig()) -> float:
     """The temperature (K) where sampling switches from harmonic to MD; 0 when the cell is
     dynamically unstable."""
     d = phonons.descriptors(phonon)
-    if d["ph_imag_fraction"] > 0:
+    if d["imaginary_fraction"] > 0:
         return 0.0
-    return config.hybrid_crossover * d["ph_theta_debye"]
+    return config.hybrid_crossover * d["debye_temperature"]
 
 
 def sample(

@@ -63,8 +63,7 @@ def sample(
         fmax = float(np.abs(forces).max())
         if fmax > config.max_force or t > config.max_temperature:
             raise SamplerError(
-                f"MD exploded at step {step} ({target:g} K): max force {fmax:.1f} eV/Å, "
-                f"kinetic temperature {t:.0f} K"
+                f"MD exploded at step {step} ({target:g} K): max force {fmax:.1f} eV/Å, kinetic temperature {t:.0f} K"
             )
 
     for i, target in enumerate(temps):
@@ -81,7 +80,7 @@ def sample(
             energies.append(r["energy"])
             disp.append(atoms.positions - ref)
             latents.append(r["atom_latent"])
-            magmoms.append(r.get("magmom"))
+            magmoms.append(r.get("magmoms"))
             kinetic.append(atoms.get_temperature())
         out.append(
             Sample(

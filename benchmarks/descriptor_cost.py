@@ -1,12 +1,13 @@
-"""Cost of the per-material physics: relax and phonons on real ordered bundled cells, 1 thread
-per process as a build worker runs, and the projected build of all covered materials on 2 cores.
+"""Cost of one material's v2 record: relax, phonons and each sampler (md, harmonic, hybrid) on
+real ordered bundled cells, 1 thread per process as a build worker runs, and the projected build
+of all covered materials on 2 cores for each sampler.
 
 Usage: python benchmarks/descriptor_cost.py [--sizes 200]
 Prints CPU seconds (process time: robust to other load on the machine) and model calls per
-material for cells of about 8, 26 and 49 atoms, fits seconds = alpha + beta * atoms**2 (phonon
-cost grows as displacements x supercell atoms) and sums it over the ordered-cell sizes of
-`--sizes` randomly drawn covered materials, scaled to all covered ones. `extra_cost` is the hook
-for the ramp / sampler cost per material.
+material for cells of about 8, 26 and 49 atoms: relax and phonons once, then each sampler over
+the default base grid (same cell, same grid, one run); fits seconds = alpha + beta * atoms**2 per
+sampler (relax and phonons included) and sums it over the ordered-cell sizes of `--sizes`
+randomly drawn covered materials, scaled to all covered ones.
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ import random
 import time
 
 import numpy as np
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from tcramp.data import load_3dsc
+from tcramp.mlff import MLFFCalculator, load_mlff
+from tcramp.phonons import descriptors, phonons
+from tcramp.ramp import RampConfig, material_seed, temperatures
+from tcramp.relax import relax
+from tcramp.samplers import SAMPLERS
+from tcramp.structures import CellError, order
 
 NAMES = [
     "Al0.5Ga0.5V3-MP-mp-1228807",  # 8 atoms
@@ -25,11 +35,6 @@ NAMES = [
 
 
 def _cell(m):
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    from tcramp.ramp import RampConfig, material_seed
-    from tcramp.structures import order
-
     c = RampConfig()
     s = order(
         m.structure,
@@ -56,20 +61,10 @@ class _Counting:
         return self.mlff.predict(structures, **kw)
 
     def calculator(self, stress=False):
-        from tcramp.mlff import MLFFCalculator
-
         return MLFFCalculator(self, stress=stress)
 
 
-def extra_cost(atoms, mlff, phonon) -> dict:
-    """Hook: seconds and model calls of the ramp / sampler for one material (none yet)."""
-    return {"seconds": 0.0, "calls": 0}
-
-
 def measure(atoms, mlff) -> dict:
-    from tcramp.phonons import descriptors, phonons
-    from tcramp.relax import relax
-
     m = _Counting(mlff)
     t = time.process_time()
     r = relax(atoms, m)
@@ -78,8 +73,7 @@ def measure(atoms, mlff) -> dict:
     ph = phonons(r.atoms, m)
     d = descriptors(ph)
     t_ph = time.process_time() - t
-    extra = extra_cost(r.atoms, m, ph)
-    return {
+    out = {
         "atoms": len(atoms),
         "relax_s": t_relax,
         "relax_calls": calls_relax,
@@ -87,17 +81,19 @@ def measure(atoms, mlff) -> dict:
         "phonon_calls": m.calls - calls_relax,
         "supercell_atoms": len(ph.supercell),
         "displacements": len(ph.supercells_with_displacements),
-        "extra_s": extra["seconds"],
         "imaginary_fraction": d["imaginary_fraction"],
     }
+    config, temps = RampConfig(), temperatures(0.0)
+    for name, sampler in SAMPLERS.items():
+        before = m.calls
+        t = time.process_time()
+        sampler(r.atoms, m, temps, config, 0, ph)
+        out[f"{name}_s"], out[f"{name}_calls"] = time.process_time() - t, m.calls - before
+    return out
 
 
 def main() -> None:
     import torch
-
-    from tcramp.data import load_3dsc
-    from tcramp.mlff import load_mlff
-    from tcramp.structures import CellError
 
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", type=int, default=200)
@@ -112,8 +108,6 @@ def main() -> None:
         rows.append(row)
         print(n, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}, flush=True)
     x = np.array([r["atoms"] for r in rows], float)
-    y = np.array([r["relax_s"] + r["phonon_s"] + r["extra_s"] for r in rows])
-    beta, alpha = np.polyfit(x**2, y, 1)
     rng = random.Random(0)
     sizes = []
     for m in rng.sample(mats, a.sizes):
@@ -122,15 +116,16 @@ def main() -> None:
         except (CellError, ValueError):
             pass
     covered = len(mats) * len(sizes) / a.sizes
-    per = alpha + beta * np.array(sizes, float) ** 2
-    print(
-        f"fit: seconds = {alpha:.2f} + {beta:.4f} * atoms^2; atoms median {np.median(sizes):.0f}, "
-        f"p90 {np.quantile(sizes, 0.9):.0f}"
-    )
-    print(
-        f"projected relax+phonons for {covered:.0f} covered materials on 2 cores: "
-        f"{per.mean() * covered / 2 / 3600:.1f} h"
-    )
+    print(f"ordered cells: atoms median {np.median(sizes):.0f}, p90 {np.quantile(sizes, 0.9):.0f}")
+    for name in ("none", *SAMPLERS):
+        y = np.array([r["relax_s"] + r["phonon_s"] + r.get(f"{name}_s", 0.0) for r in rows])
+        beta, alpha = np.polyfit(x**2, y, 1)
+        per = np.clip(alpha + beta * np.array(sizes, float) ** 2, y.min(), None)
+        label = "relax+phonons" if name == "none" else f"relax+phonons+{name}"
+        print(
+            f"{label}: seconds = {alpha:.2f} + {beta:.4f} * atoms^2; projected build of {covered:.0f} "
+            f"covered materials on 2 cores: {per.mean() * covered / 2 / 3600:.1f} h"
+        )
 
 
 if __name__ == "__main__":

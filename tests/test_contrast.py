@@ -10,7 +10,7 @@ from tcramp.contrast import PROPERTIES, TOL, contrast, contrast_columns, neighbo
 from tcramp.data import read_structure
 from tcramp.structures import order
 
-YBCO = "examples/YBa2Cu3O7.cif"  # Materials Project mp-20674 (PBE-relaxed), Y on the Y/Eu site
+YBCO = "src/tcramp/data/YBa2Cu3O7.cif"  # Materials Project mp-20674 (PBE-relaxed), Y on the Y/Eu site
 
 
 def _pairs(structure, a: str, b: str) -> dict[int, list[float]]:

@@ -47,8 +47,8 @@ class _Float64Latent(CHGNetMLFF):
 
     name = "chgnet-f64"
 
-    def predict(self, structures):
-        return [replace(p, latent=p.latent.astype(np.float64)) for p in super().predict(structures)]
+    def predict(self, structures, **kw):
+        return [replace(p, latent=p.latent.astype(np.float64)) for p in super().predict(structures, **kw)]
 
 
 def test_a_new_backend_is_one_registration_line(monkeypatch, cells):

@@ -8,7 +8,7 @@ from tcramp.data import read_structure
 from tcramp.roles import SLOTS, flatten, pool, pool_columns, pool_elements, roles
 from tcramp.structures import order
 
-YBCO = "examples/YBa2Cu3O7.cif"
+YBCO = "src/tcramp/data/YBa2Cu3O7.cif"
 
 
 def _symbols(structure):

@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,7 @@ from .mlff import BACKENDS
 from .pipeline import predict_tc, shipped_model_dir
 from .ramp import RampConfig
 from .report import build_report, plot_curve
+from .samplers import SAMPLERS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Superconducting Tc from MLFF temperature ramps.")
 console = Console(stderr=True)
@@ -61,6 +63,9 @@ def simulate(
     or 1,
     scheduler: Annotated[str | None, typer.Option(help="Existing Dask scheduler, tcp://HOST:PORT.")] = None,
     shard: Annotated[str | None, typer.Option(help="Run shard i/N of the selection (0-based).")] = None,
+    sampler: Annotated[
+        str | None, typer.Option(help=f"Thermal sampler: {' | '.join(SAMPLERS)} (default: the config's, md).")
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="JSON file of ramp settings (see tcramp.ramp.RampConfig).")
     ] = None,
@@ -80,6 +85,10 @@ def simulate(
         materials = [m for m in materials if m.name in set(names)]
     materials = run.shard(materials[:limit] if limit else materials, shard)
     cfg = RampConfig.from_file(config) if config else RampConfig()
+    if sampler:
+        if sampler not in SAMPLERS:
+            raise typer.BadParameter(" | ".join(SAMPLERS), param_hint="--sampler")
+        cfg = replace(cfg, sampler=sampler)
     columns = (
         TextColumn("[bold]ramps"),
         BarColumn(),

@@ -236,7 +236,7 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
         bars.set(
             xlim=(-lim, lim),
             xlabel="SHAP value (log-odds of P(SC))",
-            title=f"T = {t[i]:.1f} K  ({'below' if t[i] < tc else 'above'} Tc = {tc:.1f} K)",
+            title=f"T = {t[i]:.3g} K  ({'below' if t[i] < tc else 'above'} Tc = {tc:.1f} K)",
         )
         return (marker,)
 

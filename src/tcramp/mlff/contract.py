@@ -31,7 +31,7 @@ SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
 }
 # batch-vs-single tolerance per field: absolute (float32 models: energies and forces to 1e-4), plus
 # RTOL relative to the value (float32 sums over atoms in another order)
-ATOL: dict[str, float] = {"energy": 1e-4, "forces": 1e-4, "latent": 1e-5, "atom_latent": 1e-5, "magmom": 1e-4}
+ATOL: dict[str, float] = {"energy": 1e-4, "forces": 1e-4, "latent": 1e-5, "atom_latent": 1e-4, "magmom": 1e-4}
 RTOL = 1e-6
 
 

@@ -56,7 +56,7 @@ def table(results: dict[str, dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--snapshots", type=Path, default=ROOT / "data/snapshots/chgnet")
+    ap.add_argument("--snapshots", type=Path, default=ROOT / "data/snapshots/chgnet-v2")
     ap.add_argument("--out", type=Path, default=ROOT / "docs/tries")
     ap.add_argument(
         "--only",

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 best='{"depth":7,"iterations":1338,"l2_leaf_reg":12.374880561932986,"learning_rate":0.05075828268625432}'
 flags=${1:---use-temperature --magpie --params $best}
-snap=data/snapshots/chgnet
+snap=data/snapshots/chgnet-v2
 step() { local t=$SECONDS; echo "== $*"; "$@"; echo "== done in $((SECONDS - t)) s: $1 $2"; }
 rm -rf src/tcramp/shipped
 # shellcheck disable=SC2086

@@ -39,3 +39,15 @@ def test_tiny_cells_grow_to_min_atoms(bundled):
 def test_too_many_atoms(bundled):
     with pytest.raises(CellError, match="exceed the atom cap of 64"):
         order(bundled["Ba24Si100-MP-mp-16094"].structure)
+
+
+def test_an_ordered_supercell_is_reduced_to_its_primitive_cell_first():
+    """A 108-atom fcc Al supercell (3x3x3 conventional cells) is one atom per primitive cell: it
+    becomes a small cell within the cap instead of being refused as 108 atoms."""
+    from pymatgen.core import Lattice, Structure
+
+    al = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.05), ["Al"], [[0, 0, 0]]) * (3, 3, 3)
+    assert len(al) == 108
+    cell = order(al, seed=0)
+    assert len(cell.structure) == 8 and cell.composition_error == 0
+    assert cell.structure.volume == pytest.approx(8 * 4.05**3 / 4, rel=1e-6)

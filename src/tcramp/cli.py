@@ -254,7 +254,7 @@ def predict(
 def evaluate(
     out: Annotated[Path, typer.Option(help="Directory for metrics.json, predictions.csv, plots, summary.md.")],
     snapshots: Annotated[
-        list[Path], typer.Option(help="Snapshot directories (the repo's build: data/snapshots/chgnet).")
+        list[Path], typer.Option(help="Snapshot directories (the repo's build: data/snapshots/chgnet-v2).")
     ],
     folds: Annotated[int, typer.Option(help="Grouped CV folds.")] = 5,
     extrapolation: Annotated[float, typer.Option(help="Train on Tc below this quantile, test above (0: skip).")] = 0.9,

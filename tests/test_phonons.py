@@ -1,13 +1,10 @@
 """Phonons with the real CHGNet through phonopy: stability, frequencies against experiment (with
-CHGNet's known softening), harmonic MSD against MD and the harmonic sampler's zero point."""
+CHGNet's known softening) and the harmonic draws' zero point (MD against the harmonic reference:
+tests/test_samplers.py)."""
 
 import numpy as np
 import pytest
-from ase import units
 from ase.build import bulk
-from ase.constraints import FixCom
-from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
 from tcramp.phonons import (
     descriptors,
@@ -49,33 +46,6 @@ def test_nb_stable_and_softened(nb):
     # gives ~0.57 of the measured ω_max and ~0.6 of Θ_D here: the test pins that band.
     assert 0.45 < d["omega_max"] / 32.7 < 0.8
     assert 0.45 < d["debye_temperature"] / 275 < 0.8
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured: CHGNet MD MSD at 20 K is 2.2x the finite-displacement harmonic value; "
-    "CHGNet's Γ frequency of this cell rises with the displacement used (3.13 THz at 0.002 Å, "
-    "3.45 at 0.01, 3.61 at 0.04): its energy surface is not harmonic near the minimum",
-)
-def test_md_msd_matches_classical_harmonic(chgnet, nb):
-    """Langevin MD at 20 K in the 2-atom cell vs the classical harmonic Γ-mode MSD."""
-    atoms, ph = nb
-    t = 20.0
-    a = atoms.copy()
-    a.calc = chgnet.calculator()
-    a.set_constraint(FixCom())
-    MaxwellBoltzmannDistribution(a, temperature_K=t, rng=np.random.default_rng(0))
-    md = Langevin(a, 4 * units.fs, temperature_K=t, friction=0.02 / units.fs, rng=np.random.default_rng(1))
-    md.run(200)
-    ref = atoms.positions
-    msd = []
-    for _ in range(1000):
-        md.run(1)
-        d = a.positions - ref
-        msd.append((d**2).sum(axis=1))
-    harmonic = harmonic_msd(ph, [t], classical=True)[0]
-    # sampling error of ~5 ps at friction 0.02/fs over 3 modes: ~10 %; anharmonicity at 20 K: small
-    np.testing.assert_allclose(np.mean(msd, axis=0), harmonic, rtol=0.25)
 
 
 def test_sampler_zero_point_matches_quantum_msd(nb):

@@ -22,10 +22,11 @@ from pymatgen.io.ase import AseAtomsAdaptor
 from tcramp.data import load_3dsc
 from tcramp.mlff import MLFFCalculator, load_mlff
 from tcramp.phonons import descriptors, phonons
-from tcramp.ramp import RampConfig, material_seed, temperatures
+from tcramp.pipeline import ordered_cell
+from tcramp.ramp import RampConfig, temperatures
 from tcramp.relax import relax
 from tcramp.samplers import SAMPLERS
-from tcramp.structures import CellError, order
+from tcramp.structures import CellError
 
 NAMES = [
     "Al0.5Ga0.5V3-MP-mp-1228807",  # 8 atoms
@@ -35,15 +36,7 @@ NAMES = [
 
 
 def _cell(m):
-    c = RampConfig()
-    s = order(
-        m.structure,
-        max_atoms=c.max_atoms,
-        min_atoms=c.min_atoms,
-        tol=c.composition_tol,
-        seed=material_seed(c.seed, m.name),
-    ).structure
-    return AseAtomsAdaptor.get_atoms(s)
+    return AseAtomsAdaptor.get_atoms(ordered_cell(m.structure, m.name).structure)
 
 
 class _Counting:

@@ -31,11 +31,11 @@ import numpy as np
 
 from tcramp.data import load_3dsc
 from tcramp.mlff import load_mlff
-from tcramp.pipeline import simulate_material
-from tcramp.ramp import RampConfig, material_seed, temperatures
+from tcramp.pipeline import ordered_cell, simulate_material
+from tcramp.ramp import RampConfig, temperatures
 from tcramp.run import simulate
 from tcramp.snapshots import read_snapshots
-from tcramp.structures import CellError, order
+from tcramp.structures import CellError
 
 NAMES = [
     "Al0.5Ga0.5V3-MP-mp-1228807",  # 8 atoms
@@ -61,19 +61,7 @@ def _materials(names):
 def _cells(names):
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    cfg = RampConfig()
-    return [
-        AseAtomsAdaptor.get_atoms(
-            order(
-                m.structure,
-                max_atoms=cfg.max_atoms,
-                min_atoms=cfg.min_atoms,
-                tol=cfg.composition_tol,
-                seed=material_seed(cfg.seed, m.name),
-            ).structure
-        )
-        for m in _materials(names)
-    ]
+    return [AseAtomsAdaptor.get_atoms(ordered_cell(m.structure, m.name).structure) for m in _materials(names)]
 
 
 def _steps(tc: float) -> int:
@@ -225,18 +213,10 @@ def main() -> None:
 
     # projection: a random sample of covered materials ramped by the engine, then a per-step fit
 
-    cfg = RampConfig()
     covered = []
     for m in load_3dsc():
         try:
-            s = m.structure
-            cell = order(
-                s,
-                max_atoms=cfg.max_atoms,
-                min_atoms=cfg.min_atoms,
-                tol=cfg.composition_tol,
-                seed=material_seed(cfg.seed, m.name),
-            )
+            cell = ordered_cell(m.structure, m.name)
             covered.append((m.name, len(cell.structure), _steps(m.tc)))
         except (CellError, ValueError):
             pass

@@ -26,14 +26,25 @@ from .ramp import RampConfig, material_seed, temperatures
 from .records import descriptor_row, snapshot_rows
 from .relax import relax
 from .samplers import SAMPLERS
-from .structures import order
+from .structures import OrderedCell, order
 from .tc import tc_summary
 
-__all__ = ["MaterialError", "predict_tc", "ramp_structure", "shipped_model_dir", "simulate_material"]
+__all__ = ["MaterialError", "ordered_cell", "predict_tc", "ramp_structure", "shipped_model_dir", "simulate_material"]
 
 
 class MaterialError(RuntimeError):
     """A material could not be ramped; the message starts with its name."""
+
+
+def ordered_cell(structure: Structure, name: str, config: RampConfig = RampConfig()) -> OrderedCell:
+    """The ordered cell a build makes of material `name`: `config`'s limits, its per-material seed."""
+    return order(
+        structure,
+        max_atoms=config.max_atoms,
+        min_atoms=config.min_atoms,
+        tol=config.composition_tol,
+        seed=material_seed(config.seed, name),
+    )
 
 
 def ramp_structure(
@@ -55,13 +66,7 @@ def ramp_structure(
         raise ValueError(f"unknown sampler {config.sampler!r}; choose from {', '.join(SAMPLERS)}")
     seed = material_seed(config.seed, name)
     model = load_mlff(mlff, weights, device)
-    cell = order(
-        structure,
-        max_atoms=config.max_atoms,
-        min_atoms=config.min_atoms,
-        tol=config.composition_tol,
-        seed=seed,
-    )
+    cell = ordered_cell(structure, name, config)
     atoms = AseAtomsAdaptor.get_atoms(cell.structure)
     model.check(atoms)
     relaxed = relax(atoms, model, fmax=config.relax_fmax, steps=config.relax_steps)

@@ -33,10 +33,6 @@ from .samplers import Sample
 __all__ = ["descriptor_row", "snapshot_rows"]
 
 
-def _pooled(symbols, values, prefix: str) -> dict[str, float]:
-    return flatten(pool(symbols, values), prefix)
-
-
 def snapshot_rows(samples: list[Sample], relaxed: Relaxation, phonon, min_frequency: float) -> pd.DataFrame:
     """Snapshot rows of one ramp: T_target, T_measured, energy_per_atom, volume_per_atom, step,
     thermal and magnetic columns, then the latent columns (float32). Γ modes below
@@ -56,6 +52,7 @@ def snapshot_rows(samples: list[Sample], relaxed: Relaxation, phonon, min_freque
         u = s.displacements.reshape(len(s.energies), -1)
         harmonic_energy = 0.5 * np.einsum("ki,ij,kj->k", u, fc, u).mean()
         rise = float(s.energies.mean() - e0)
+        measured, harmonic = pool(symbols, msd), pool(symbols, ref[s.statistics][i])
         row = {
             "T_target": s.T_target,
             "T_measured": s.T_measured,
@@ -65,13 +62,11 @@ def snapshot_rows(samples: list[Sample], relaxed: Relaxation, phonon, min_freque
             "step": s.calls,
             "epot_rise": rise / (n * 1.5 * units.kB * s.T_target),
             "epot_anharm": rise / harmonic_energy if harmonic_energy > 0 else np.nan,
-            **_pooled(symbols, msd, "msd"),
+            **flatten(measured, "msd"),
         }
-        harmonic = pool(symbols, ref[s.statistics][i])
-        measured = pool(symbols, msd)
         row.update({f"msd_ratio_{k}": float(measured[k] / harmonic[k]) for k in ("lo", "hi", "all")})
         if s.magmom is not None:
-            row.update(_pooled(symbols, s.magmom, "magmom"))
+            row.update(flatten(pool(symbols, s.magmom), "magmom"))
         rows.append(row)
         p = pool(symbols, s.atom_latent)
         latents.append(np.concatenate([p["all"]] + [p[r] for r in ROLES]))

@@ -1,6 +1,8 @@
 """The thermal samplers on real CHGNet phonons of bcc Nb: the harmonic sampler's zero point, MD
 against the harmonic reference (CHGNet's anharmonicity), records and costs."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from ase.build import bulk
@@ -8,7 +10,11 @@ from ase.build import bulk
 from tcramp.phonons import harmonic_msd, phonons
 from tcramp.ramp import RampConfig
 from tcramp.relax import relax
+from tcramp.run import simulate
 from tcramp.samplers import SAMPLERS, harmonic, hybrid, md
+from tcramp.snapshots import read_descriptors, read_snapshots
+
+from conftest import TINY
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +69,19 @@ def test_hybrid_switches_at_the_crossover_and_counts_calls(chgnet, nb8):
     out = SAMPLERS["hybrid"](r.atoms, chgnet, temps, cfg, seed=0, phonon=ph)
     assert [s.statistics for s in out] == ["quantum", "quantum", "classical", "classical"]
     assert [s.calls for s in out] == [2, 4, 4 + 3 + 1, 4 + 3 + 1 + 2 + 1]
+
+
+def test_harmonic_build_records_and_resume(small, tmp_path):
+    """A harmonic-sampled build goes through the same run, records and resume as MD."""
+
+    config = replace(TINY, sampler="harmonic")
+    assert config.settings_hash != TINY.settings_hash
+    res = simulate(small[:2], tmp_path / "h", config, workers=0, device="cpu")
+    assert res.ok and len(res.finished) == 2
+    df = read_snapshots(tmp_path / "h")
+    assert (df.sampler == "harmonic").all() and (df.sampler_statistics == "quantum").all()
+    assert df.T_measured.isna().all() and df.filter(like="latent_hi_").notna().all().all()
+    assert len(read_descriptors(tmp_path / "h")) == 2
+    assert sorted(simulate(small[:2], tmp_path / "h", config, workers=0).skipped) == sorted(m.name for m in small[:2])
+    with pytest.raises(ValueError, match="other settings"):
+        simulate(small[:2], tmp_path / "h", TINY, workers=0)

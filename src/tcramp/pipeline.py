@@ -1,6 +1,7 @@
-"""One structure through the method: ordered cell -> relaxed cell -> phonons, contrast and thermal samples -> rows, and Tc from them.
+"""One structure through the method, and Tc from it.
 
-`ramp_structure` orders, checks and ramps one structure; `simulate_material` adds a bundled or
+Ordered cell -> relaxed cell -> phonons, neighbour contrast and thermal samples -> rows.
+`ramp_structure` carries one structure through; `simulate_material` adds a bundled or
 user material's identity and labels (what a snapshot build stores); `predict_tc` ramps a new
 structure with a trained model's backend and settings and reads Tc off P(SC | T).
 """

@@ -47,7 +47,7 @@ class RampConfig:
     dense_window: float = 0.3
     dense_points: int = 8
     # thermal sampler (tcramp.samplers)
-    sampler: str = "md"  # md | harmonic | hybrid
+    sampler: str = "harmonic"  # harmonic | md | hybrid (tcramp.samplers)
     harmonic_samples: int = 2
     harmonic_min_frequency: float = phonons.MIN_FREQUENCY  # THz: softer Γ modes left out of draws and references
     hybrid_crossover: float = 0.25  # × Debye temperature

@@ -35,7 +35,7 @@ __all__ = ["descriptor_row", "snapshot_rows"]
 
 def snapshot_rows(samples: list[Sample], relaxed: Relaxation, phonon, min_frequency: float) -> pd.DataFrame:
     """Snapshot rows of one ramp: T_target, T_measured, energy_per_atom, volume_per_atom, step,
-    thermal and magnetic columns, then the latent columns (float32). Γ modes below
+    thermal and magnetic columns, then the latent columns (float32 holding float16 values). Γ modes below
     `min_frequency` THz are left out of the harmonic reference."""
     atoms: Atoms = relaxed.atoms
     symbols, n = atoms.get_chemical_symbols(), len(atoms)
@@ -72,7 +72,10 @@ def snapshot_rows(samples: list[Sample], relaxed: Relaxation, phonon, min_freque
         latents.append(np.concatenate([p["all"]] + [p[r] for r in ROLES]))
     d = samples[0].atom_latent.shape[1]
     names = [f"latent_{k}" for k in range(d)] + [f"latent_{r}_{k}" for r in ROLES for k in range(d)]
-    return pd.concat([pd.DataFrame(rows), pd.DataFrame(np.array(latents, np.float32), columns=names)], axis=1)
+    # float16 precision (3 significant digits, ample for features) halves the stored set; rounding here
+    # keeps predict's inputs identical to what training reads back
+    lat = np.array(latents, np.float16).astype(np.float32)
+    return pd.concat([pd.DataFrame(rows), pd.DataFrame(lat, columns=names)], axis=1)
 
 
 def descriptor_row(relaxed: Relaxation, phonon, contrast: dict[str, float]) -> dict[str, float]:

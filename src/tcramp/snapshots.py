@@ -14,7 +14,7 @@ tc, superconducting = T_target < tc); the material's descriptors, the same on ea
 n_atoms, composition_error, seed, sampler, backend, backend_version, latent_size, ramp_hash;
 then per temperature: T_target, T_measured, sampler_statistics, energy_per_atom,
 volume_per_atom, step, epot_rise, epot_anharm, msd_*, msd_ratio_*, magmom_*, latent_0 ..
-latent_{d-1} (all-atom mean) and latent_lo_*, latent_hi_* (element roles), float32.
+latent_{d-1} (all-atom mean) and latent_lo_*, latent_hi_* (element roles), stored as float16, read as float32.
 `read_snapshots` reads any number of such directories (e.g. shards of one build) as one table,
 `read_descriptors` one row per material. `tcramp.run.simulate` writes them.
 """
@@ -72,7 +72,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _to_parquet(df: pd.DataFrame) -> bytes:
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    """Parquet bytes of `df`, latents stored as float16 (`tcramp.records` rounds them to it)."""
+    lat = [c for c in df.columns if c.startswith("latent_")]
+    table = pa.Table.from_pandas(df.astype(dict.fromkeys(lat, "float16")), preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: str(SCHEMA_VERSION).encode()})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
@@ -97,6 +99,9 @@ def _read(f: Path, columns: list[str] | None = None) -> pd.DataFrame:
             f"{f}: snapshot schema {version}, this tcramp reads {SCHEMA_VERSION}; rebuild the set with "
             "`tcramp simulate` into a new --out (v2 adds relaxation, phonons, contrast and thermal columns)"
         )
+    half = [f.name for f in table.schema if f.type == pa.float16()]
+    for c in half:
+        table = table.set_column(table.schema.get_field_index(c), c, table[c].cast(pa.float32()))
     return table.to_pandas()
 
 

@@ -16,6 +16,10 @@ from tcramp.evaluate import (
     results_table,
     write_readme_table,
 )
+from tcramp.ablation import BEGIN as ABL_BEGIN
+from tcramp.ablation import END as ABL_END
+from tcramp.ablation import AblationConfig, ablation_table, configurations
+from tcramp.ablation import write_readme_table as write_ablation_table
 from tcramp.ramp import RampConfig
 from tcramp.splits import grouped_folds, leakage_groups
 
@@ -35,6 +39,13 @@ def evaluated(tiny_snapshots, tmp_path_factory):
         leave_elements_out=("Al",),
         curves=("Al0.5Ga0.5V3-MP-mp-1228807",),
         worst=5,
+        ablation=AblationConfig(
+            folds=3,
+            regressor={"iterations": 20, "depth": 2},
+            classifier_params={"iterations": 20, "depth": 2},
+            classifier=(("magpie",),),
+            log_target=(("magpie",),),
+        ),
     )
     return out, evaluate(df, out, cfg, config=TINY, log=lambda *a: None), df
 
@@ -116,17 +127,16 @@ def test_hybrid_ablation_and_base_grid_only(tiny_snapshots, tmp_path):
         folds=3,
         catboost={"iterations": 20, "depth": 2},
         mlp={"hidden": (8,), "epochs": 3},
-        use_temperature=True,
-        use_magpie=True,
-        use_latent=False,
+        groups=("temperature", "magpie"),
         dense=False,
+        ablation=None,
         extrapolation_quantile=None,
         leave_class_out=False,
         leave_elements_out=(),
         curves=(),
     )
     result = evaluate(df, tmp_path, cfg, config=TINY, log=lambda *a: None)
-    assert result["features"] == {"latent": False, "temperature": True, "magpie": True, "dense": False}
+    assert result["features"] == {"groups": ["temperature", "magpie"], "dense": False}
     assert np.isfinite(result["thresholds"]["ramp-catboost@cal"]["mae"])
     assert "Ramp classifier inputs: temperature, magpie; base grid only" in (tmp_path / "summary.md").read_text()
 
@@ -137,3 +147,32 @@ def test_default_config_is_checked_against_the_snapshots(tiny_snapshots, tmp_pat
     _, df = tiny_snapshots
     with pytest.raises(ValueError, match=f"ramp settings {RampConfig().settings_hash} differ"):
         evaluate(df, tmp_path / "out")
+
+
+def test_ablation_scores_every_configuration_on_the_evaluation_folds(evaluated, tmp_path):
+    """Each group alone, Magpie + each, all and all minus each, the baselines, the Allen–Dynes head
+    and the classifier, every one on the same held-out materials with fold spreads; the README
+    table is regenerated from ablation.json."""
+    out, result, df = evaluated
+    summary = json.loads((out / "ablation.json").read_text())
+    groups = summary["_meta"]["groups"]
+    assert {"magpie", "phonon", "thermal", "contrast", "latent"} <= set(groups)
+    want = {f"reg:{k}" for k in configurations(tuple(groups))} | {"zero", "median", "mean", "magpie-rf"}
+    assert want | {"allen-dynes:all", "clf:magpie+T", "reg-log:magpie"} <= set(summary)
+    pred = pd.read_csv(out / "ablation.csv")
+    assert len(pred) == df.name.nunique() and pred.drop(columns=["sc_class"]).notna().all().all()
+    # the folds are evaluate's: a material's ablation fold holds the same materials as its CV fold
+    cv = pd.read_csv(out / "predictions.csv", index_col=0)
+    for f, g in pred.groupby("fold"):
+        assert len(set(cv.loc[g.name, "fold"])) == 1
+    for m, v in summary.items():
+        if not m.startswith("_"):
+            assert np.isfinite(v["overall"]["mae_mean"]) and v["overall"]["mae_std"] >= 0
+    assert summary["zero"]["overall"]["mae_mean"] == pytest.approx(
+        pred.groupby("fold").apply(lambda g: g.tc_true.abs().mean()).mean()
+    )
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{ABL_BEGIN}\nstale\n{ABL_END}\nrest\n")
+    write_ablation_table(readme, summary)
+    assert ablation_table(summary) in readme.read_text() and "stale" not in readme.read_text()
+    assert "Ratio of its MAE to Magpie-RF" in (out / "summary.md").read_text()

@@ -162,6 +162,7 @@ def report(explained, tiny_snapshots):
         leave_elements_out=(),
         curves=("Al0.5Ga0.5V3-MP-mp-1228807",),
         worst=3,
+        ablation=None,
     )
     evaluate(df, root / "eval", cfg, config=TINY, log=lambda *a: None)
     r = subprocess.run(
@@ -327,7 +328,7 @@ def test_one_command_report_of_a_hybrid_model(tiny_snapshots, tmp_path):
     latent + Magpie + T model (Magpie inputs computed from the snapshots' formulas)."""
     run, df = tiny_snapshots
     model, _ = train(
-        df, "catboost", {"iterations": 20, "depth": 2}, folds=2, use_temperature=True, use_magpie=True, config=TINY
+        df, "catboost", {"iterations": 20, "depth": 2}, groups=("latent", "magpie", "temperature"), folds=2, config=TINY
     )
     model.save(tmp_path / "hybrid")
     r = subprocess.run(

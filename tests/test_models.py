@@ -12,7 +12,7 @@ import pytest
 from sklearn.base import clone
 
 from tcramp.composition import magpie_columns
-from tcramp.features import feature_columns
+from tcramp.groups import GROUPS
 from tcramp.models import MLPSC, CatBoostSC, TcModel, train
 from tcramp.pipeline import predict_tc
 from tcramp.search import _fail_dead, search
@@ -22,7 +22,7 @@ from conftest import CLI, TINY, TRAIN
 
 
 def _xy(df):
-    X = df[feature_columns(df, False)].to_numpy(np.float32)
+    X = df[GROUPS["latent"].columns(df)].to_numpy(np.float32)
     return X, df.superconducting.to_numpy()
 
 
@@ -51,7 +51,7 @@ def test_mlp_keeps_best_validation_or_last(tiny_snapshots):
 
 def test_train_save_load_and_refuse_other_latents(tiny_snapshots, tmp_path):
     run, df = tiny_snapshots
-    model, table = train(df, "catboost", {"iterations": 40, "depth": 3}, folds=3, config=TINY)
+    model, table = train(df, "catboost", {"iterations": 40, "depth": 3}, groups=("latent",), folds=3, config=TINY)
     assert model.meta.n_members == 3 and model.meta.latent_size == 64
     assert model.meta.training_set["materials"] == len(TRAIN)
     assert set(table.name) == set(TRAIN) and np.isfinite(model.meta.cv["tc_mae"])
@@ -61,7 +61,9 @@ def test_train_save_load_and_refuse_other_latents(tiny_snapshots, tmp_path):
     other = df.assign(latent_size=256, backend="orb-d3-v2")
     with pytest.raises(ValueError, match="trained on chgnet latents of size 64"):
         loaded.proba(other)
-    with_t, _ = train(df, "catboost", {"iterations": 20, "depth": 2}, folds=3, use_temperature=True, config=TINY)
+    with_t, _ = train(
+        df, "catboost", {"iterations": 20, "depth": 2}, groups=("latent", "temperature"), folds=3, config=TINY
+    )
     assert with_t.features[-1] == "T_target"
 
 
@@ -70,9 +72,9 @@ def test_magpie_hybrid_computes_composition_features_from_the_formula(tiny_snaps
     ramp (as `predict` makes) scores the same as the training rows that carried them."""
     _, df = tiny_snapshots
     model, _ = train(
-        df, "catboost", {"iterations": 20, "depth": 2}, folds=3, use_temperature=True, use_magpie=True, config=TINY
+        df, "catboost", {"iterations": 20, "depth": 2}, groups=("latent", "magpie", "temperature"), folds=3, config=TINY
     )
-    assert model.meta.use_magpie and model.features[64:-1] == magpie_columns()
+    assert model.meta.groups == ("latent", "magpie", "temperature") and model.features[64:-1] == magpie_columns()
     assert not any(c.startswith("magpie_") for c in df.columns)  # the input was not mutated
     p = model.proba(df)
     assert p.shape == (3, len(df)) and np.isfinite(p).all()
@@ -82,7 +84,7 @@ def test_magpie_hybrid_computes_composition_features_from_the_formula(tiny_snaps
 
 def test_model_files_are_validated(tiny_snapshots, tmp_path):
     _, df = tiny_snapshots
-    model, _ = train(df, "mlp", {"hidden": [8], "epochs": 5}, folds=2, config=TINY)
+    model, _ = train(df, "mlp", {"hidden": [8], "epochs": 5}, groups=("latent",), folds=2, config=TINY)
     d = model.save(tmp_path / "m")
     assert sorted(p.name for p in d.iterdir()) == ["fold-0.json", "fold-0.pt", "fold-1.json", "fold-1.pt", "model.json"]
     meta = json.loads((d / "model.json").read_text())
@@ -286,3 +288,21 @@ def test_model_records_the_builds_weights_and_predict_ramps_with_them(small, tin
     model = TcModel.load(tmp_path / "model")
     assert model.meta.weights == ckpt
     assert ckpt in predict_tc(small[1].structure, model, device="cpu", threads=1)["backend_version"]
+
+
+def test_tc_regressor_round_trip_refusal_and_predict(small, tiny_snapshots, tmp_path):
+    """The regression control on material-level groups: CV table per material, saved and loaded
+    with its groups, refusing snapshots that lack one, and predicting a new structure's Tc."""
+    _, df = tiny_snapshots
+    groups = ("magpie", "phonon", "thermal", "contrast")
+    model, table = train(df, "catboost-tc", {"iterations": 30, "depth": 2}, groups=groups, folds=3, config=TINY)
+    assert model.regressor and model.meta.groups == groups and len(table) == df.name.nunique()
+    assert any(f.endswith("@max") for f in model.features) and "T_target" not in model.features
+    assert (table.tc50 >= 0).all() and "auc" not in model.meta.cv
+    loaded = TcModel.load(model.save(tmp_path / "reg"))
+    assert loaded.meta == model.meta
+    np.testing.assert_allclose(loaded.predict(df), model.predict(df))
+    with pytest.raises(ValueError, match="lack feature group.*phonon"):
+        loaded.predict(df.drop(columns=[c for c in df if c.startswith("ph_")]))
+    r = predict_tc(small[1].structure, loaded, name="AgMg", device="cpu")
+    assert r["kind"] == "regression" and 0 <= r["tc_low"] <= r["tc50"] <= r["tc_high"]

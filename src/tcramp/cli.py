@@ -18,12 +18,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from . import ablation as abl
 from . import evaluate as ev
 from . import explain as ex
 from . import models, run
 from . import search as search_
 from . import snapshots as snap
 from .data import load_dataset, stratified
+from .groups import DEFAULT, GROUPS, parse
 from .mlff import BACKENDS
 from .pipeline import predict_tc, shipped_model_dir
 from .ramp import RampConfig
@@ -130,21 +132,22 @@ def simulate(
 def train(
     snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories (repeat for shards).")],
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
-    model: Annotated[str, typer.Option(help="catboost | mlp.")] = "catboost",
-    use_temperature: Annotated[bool, typer.Option(help="Give T_target to the classifier besides the latent.")] = False,
-    magpie: Annotated[bool, typer.Option(help="Give the Magpie composition features to the classifier too.")] = False,
+    model: Annotated[str, typer.Option(help="catboost | mlp (classifiers) | catboost-tc (Tc regressor).")] = "catboost",
+    features: Annotated[
+        str, typer.Option(help=f"Feature groups, comma-separated, of: {', '.join(GROUPS)}.")
+    ] = ",".join(DEFAULT),
     folds: Annotated[int, typer.Option(help="Grouped CV folds (the ensemble size).")] = 5,
     params: Annotated[str | None, typer.Option(help="JSON of classifier parameters.")] = None,
 ) -> None:
-    """Train a P(SC | latent) ensemble by grouped CV on a snapshot set; writes a model `predict` uses."""
+    """Train a Tc model (P(SC | inputs, T) classifier or Tc regressor) by grouped CV on a snapshot
+    set; writes a model `predict` uses."""
     _quiet()
     df = snap.read_snapshots(*snapshots)
     tc_model, table = models.train(
         df,
         model,
         json.loads(params) if params else None,
-        use_temperature=use_temperature,
-        use_magpie=magpie,
+        groups=parse(features),
         folds=folds,
         config=snap.read_config(*snapshots),
         weights=snap.read_weights(*snapshots),
@@ -152,10 +155,13 @@ def train(
     tc_model.save(out)
     table.to_csv(out / "cv_tc.csv", index=False)
     cv = tc_model.meta.cv
+    extra = (
+        f"AUC {cv['auc']:.3f}, Tc MAE {cv['tc_mae']:.2f} K (60 %: {cv['tc_mae_tc60']:.2f}, 70 %: {cv['tc_mae_tc70']:.2f})"
+        if "auc" in cv
+        else f"Tc MAE {cv['tc_mae']:.2f} K"
+    )
     console.print(
-        f"{tc_model.meta.training_set['materials']} materials, {len(df)} snapshots: grouped {folds}-fold "
-        f"CV AUC {cv['auc']:.3f}, Tc MAE {cv['tc_mae']:.2f} K (60 %: {cv['tc_mae_tc60']:.2f}, "
-        f"70 %: {cv['tc_mae_tc70']:.2f}) -> {out}"
+        f"{tc_model.meta.training_set['materials']} materials, {len(df)} snapshots: grouped {folds}-fold CV {extra} -> {out}"
     )
 
 
@@ -168,9 +174,16 @@ def search(
     trials: Annotated[int, typer.Option(help="Completed trials wanted in the study.")] = 30,
     study: Annotated[str, typer.Option(help="Study name.")] = "tcramp",
     folds: Annotated[int, typer.Option(help="Grouped CV folds per trial.")] = 3,
-    model: Annotated[list[str] | None, typer.Option(help="Families to search (repeat): catboost, mlp.")] = None,
-    use_temperature: Annotated[bool, typer.Option(help="Give T_target to the classifier.")] = False,
-    magpie: Annotated[bool, typer.Option(help="Give the Magpie composition features to the classifier too.")] = False,
+    model: Annotated[
+        list[str] | None, typer.Option(help="Families to search (repeat): catboost, mlp, catboost-tc.")
+    ] = None,
+    features: Annotated[
+        str, typer.Option(help=f"Feature groups, comma-separated, of: {', '.join(GROUPS)}.")
+    ] = ",".join(DEFAULT),
+    best_file: Annotated[
+        Path | None,
+        typer.Option("--best", help="Write the best trial (model, params, features, Tc MAE) to this JSON file."),
+    ] = None,
 ) -> None:
     """Hyper-parameter search (Optuna, SQLite) minimising grouped-CV Tc MAE."""
     _quiet()
@@ -181,15 +194,17 @@ def search(
         study=study,
         folds=folds,
         families=tuple(model or ("catboost", "mlp")),
-        use_temperature=use_temperature,
-        use_magpie=magpie,
+        groups=parse(features),
         config=snap.read_config(*snapshots),
     )
     best = st.best_trial
     console.print(
         f"study {study}: {len(st.trials)} trials; best #{best.number} Tc MAE {best.value:.2f} K "
-        f"(AUC {best.user_attrs['auc']:.3f}) {best.user_attrs['params']}"
+        f"(AUC {best.user_attrs['auc'] or float('nan'):.3f}) {best.user_attrs['params']}"
     )
+    if best_file:
+        record = {"model": best.params["model"], "params": best.user_attrs["params"], "features": features}
+        best_file.write_text(json.dumps({**record, "tc_mae": best.value}, indent=1))
 
 
 @app.command()
@@ -219,7 +234,7 @@ def predict(
                 else:
                     r = predict_tc(f, tc_model, name=f.stem, device=device)
                     r["file"] = str(f)
-                    if out:
+                    if out and "temperatures" in r:
                         plot_curve(r, out / f"{snap.file_key(f.stem)}.png")
                         cached.write_text(json.dumps(r))
                 results.append(r)
@@ -231,13 +246,13 @@ def predict(
             bar.advance(task)
     table = Table("name", "atoms", "Tc@50% (K)", "Tc@60% (K)", "Tc@70% (K)", "interval (K)", "note")
     for r in results:
-        note = {"never": "never superconducting", "above": f"Tc >= {r['temperatures'][-1]:.0f} K"}.get(r["kind"], "")
+        note = {"never": "never superconducting", "above": "Tc above the ramp", "regression": "Tc regressor"}.get(
+            r["kind"], ""
+        )
         table.add_row(
             r["name"],
             str(r["n_atoms"]),
-            f"{r['tc50']:.1f}",
-            f"{r['tc60']:.1f}",
-            f"{r['tc70']:.1f}",
+            *(f"{r[k]:.1f}" if k in r else "–" for k in ("tc50", "tc60", "tc70")),
             f"{r['tc_low']:.1f} – {r['tc_high']:.1f}",
             note,
         )
@@ -260,15 +275,14 @@ def evaluate(
     extrapolation: Annotated[float, typer.Option(help="Train on Tc below this quantile, test above (0: skip).")] = 0.9,
     leave_class_out: Annotated[bool, typer.Option(help="Leave each sc_class out in turn.")] = True,
     leave_element_out: Annotated[list[str] | None, typer.Option(help="Elements to leave out (repeat).")] = None,
-    use_temperature: Annotated[bool, typer.Option(help="Give T_target to the ramp classifiers.")] = False,
-    magpie: Annotated[bool, typer.Option(help="Give Magpie composition features to the ramp classifiers.")] = False,
-    latent: Annotated[
-        bool, typer.Option(help="Give the latent to the ramp classifiers (--no-latent: ablation).")
-    ] = True,
+    features: Annotated[
+        str, typer.Option(help=f"Ramp-classifier feature groups, comma-separated, of: {', '.join(GROUPS)}.")
+    ] = ",".join(DEFAULT),
+    ablation: Annotated[bool, typer.Option(help="Run the feature-group ablation (ablation.json/.csv/.md).")] = True,
     dense: Annotated[
         bool, typer.Option(help="Train on the near-Tc snapshots too (--no-dense: base grid only).")
     ] = True,
-    readme: Annotated[Path | None, typer.Option(help="Regenerate this README's results table.")] = None,
+    readme: Annotated[Path | None, typer.Option(help="Regenerate this README's results and ablation tables.")] = None,
 ) -> None:
     """Compare the ramp classifiers with composition baselines on the same leakage-free splits."""
     _quiet()
@@ -277,9 +291,8 @@ def evaluate(
         extrapolation_quantile=extrapolation or None,
         leave_class_out=leave_class_out,
         leave_elements_out=tuple(leave_element_out or ("As", "Cu", "Fe")),
-        use_temperature=use_temperature,
-        use_magpie=magpie,
-        use_latent=latent,
+        groups=parse(features),
+        ablation=abl.AblationConfig(folds=folds) if ablation else None,
         dense=dense,
     )
     result = ev.evaluate(
@@ -287,6 +300,8 @@ def evaluate(
     )
     if readme:
         ev.write_readme_table(readme, result)
+        if "ablation" in result:
+            abl.write_readme_table(readme, result["ablation"])
     Console(width=140).print((out / "summary.md").read_text())
 
 

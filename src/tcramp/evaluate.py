@@ -6,7 +6,8 @@ Methods (each gets the same train/test materials in every split):
 - `magpie-rf`: Magpie composition features (matminer) + random forest regression of Tc, the
   Stanev 2018 / JARVIS baseline; `magpie-catboost`: the same features with CatBoost;
 - `ground-latent`: CatBoost regression of Tc from the ground-state latent (the 2 K snapshot);
-- `mean`: the training materials' mean Tc.
+- `mean`, `median`, `zero`: the training materials' mean and median Tc, and 0 K (where most
+  Tcs sit near 0, MAE rewards predicting 0: every model must beat these).
 
 Splits: grouped k-fold CV (`tcramp.splits`), plus experiments: extrapolation (train on
 Tc < the given quantile), leave-one-class-out and leave-one-element-out.
@@ -26,17 +27,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pymatgen.core import Composition
 
+from . import ablation as abl
 from .composition import magpie
-from .features import feature_columns, with_magpie
+from .groups import DEFAULT, GROUPS, columns, prepare
 from .models import MLPSC, CatBoostSC
 from .ramp import RampConfig
 from .report import plot_curve
-from .splits import grouped_folds, leakage_groups
+from .splits import leakage_groups, material_folds
 from .tc import base_grid, curve_tc, tc_summary
 
 __all__ = ["METHODS", "EvalConfig", "evaluate", "materials_table", "metrics", "write_readme_table"]
 
-METHODS = ("ramp-catboost", "ramp-mlp", "magpie-rf", "magpie-catboost", "ground-latent", "mean")
+METHODS = ("ramp-catboost", "ramp-mlp", "magpie-rf", "magpie-catboost", "ground-latent", "mean", "median", "zero")
+CONSTANT = ("mean", "median", "zero")
 TC_BINS = [0, 1e-9, 10, 30, 77, 1000]
 TC_LABELS = ["0", "(0,10]", "(10,30]", "(30,77]", ">77"]
 CAL_THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(11))  # 0.30 … 0.80
@@ -46,18 +49,17 @@ RAMP = ("ramp-catboost", "ramp-mlp")
 @dataclass
 class EvalConfig:
     """What `evaluate` runs. Classifier settings are kept modest so the default run fits in
-    ~20 min on 2 cores. Ramp-classifier inputs: the latent (`use_latent`), `T_target`
-    (`use_temperature`), Magpie features (`use_magpie`); `dense`: train on the extra snapshots
-    near each material's Tc too (Tc is always read from the base grid)."""
+    ~20 min on 2 cores. Ramp-classifier inputs: the feature `groups` (`tcramp.groups`); `dense`:
+    train on the extra snapshots near each material's Tc too (Tc is always read from the base
+    grid)."""
 
     folds: int = 5
     seed: int = 0
     catboost: dict = field(default_factory=lambda: {"iterations": 400, "depth": 6})
     mlp: dict = field(default_factory=lambda: {"hidden": (128, 64), "dropout": 0.5, "epochs": 60})
-    use_temperature: bool = False
-    use_magpie: bool = False
-    use_latent: bool = True
+    groups: tuple[str, ...] = DEFAULT
     dense: bool = True
+    ablation: abl.AblationConfig | None = field(default_factory=abl.AblationConfig)
     extrapolation_quantile: float | None = 0.9
     leave_class_out: bool = True
     leave_elements_out: tuple[str, ...] = ("As", "Cu", "Fe")
@@ -75,7 +77,7 @@ def materials_table(snapshots: pd.DataFrame) -> pd.DataFrame:
     first = snapshots.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
     groups = leakage_groups(snapshots)
     group_of = dict(zip(snapshots["name"], groups))
-    lat = feature_columns(first, False)
+    lat = GROUPS["latent"].columns(first)
     mat = first[["name", "formula", "tc", "sc_class", "synth_doped", "parent_id"]].reset_index(drop=True)
     mat["group"] = mat["name"].map(group_of)
     comps = [Composition(f) if f else None for f in mat["formula"]]
@@ -113,7 +115,7 @@ def run_split(
     mtr, mte = mat[mat["name"].isin(train)], mat[mat["name"].isin(test)].set_index("name")
     out = pd.DataFrame(index=mte.index)
     out["tc_true"] = mte["tc"]
-    cols = feature_columns(snap, cfg.use_temperature, cfg.use_magpie, cfg.use_latent)
+    cols = columns(snap, cfg.groups)
     X, y = snap[cols].to_numpy(np.float32), snap["superconducting"].to_numpy(bool)
     groups = leakage_groups(snap)
     fit = tr if cfg.dense else tr & base_grid(snap, config)
@@ -142,8 +144,9 @@ def run_split(
     if "ground-latent" in methods:
         g = [c for c in mat if c.startswith("g_latent_")]
         out["ground-latent"] = _regress("cb", mtr[g], mtr["tc"], mte[g], cfg.seed)
-    if "mean" in methods:
-        out["mean"] = mtr["tc"].mean()
+    for method, value in (("mean", mtr["tc"].mean()), ("median", mtr["tc"].median()), ("zero", 0.0)):
+        if method in methods:
+            out[method] = value
     return out, proba
 
 
@@ -209,7 +212,8 @@ def _classifier_metrics(proba: pd.DataFrame) -> dict:
 def evaluate(
     snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig(), config: RampConfig | None = None, log=print
 ) -> dict:
-    """Run the CV and the experiments; write `metrics.json`, `predictions.csv`, plots and
+    """Run the CV, the feature-group ablation (`tcramp.ablation`, unless `cfg.ablation` is None)
+    and the experiments; write `metrics.json`, `predictions.csv`, `ablation.*`, plots and
     `summary.md` into `out`. Returns the metrics dictionary.
 
     `config` is the build's `RampConfig` (`tcramp.snapshots.read_config`; default settings when
@@ -225,10 +229,9 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     snap = snap.reset_index(drop=True)
     mat = materials_table(snap)
-    if cfg.use_magpie:
-        snap = with_magpie(snap)
+    snap = prepare(snap, cfg.groups)
     log(f"{len(mat)} materials, {len(snap)} snapshots, {mat['group'].nunique()} leakage groups")
-    folds = grouped_folds(mat["group"].to_numpy(), cfg.folds, cfg.seed)
+    folds = material_folds(snap, cfg.folds, cfg.seed)
     parts, probas = [], []
     for i, (tr, te) in enumerate(folds):
         log(f"CV fold {i + 1}/{cfg.folds}")
@@ -251,12 +254,7 @@ def evaluate(
             for t in (50, 60, 70, "cal")
         },
         "calibrated_thresholds": chosen,
-        "features": {
-            "latent": cfg.use_latent,
-            "temperature": cfg.use_temperature,
-            "magpie": cfg.use_magpie,
-            "dense": cfg.dense,
-        },
+        "features": {"groups": list(cfg.groups), "dense": cfg.dense},
         "classifier": _classifier_metrics(proba),
     }
     overall = result["cv"]["overall"]
@@ -265,6 +263,10 @@ def evaluate(
         result["ratio_ramp_vs_magpie_rf"] = best[0] / overall["magpie-rf"]["mae"]
         result["ratio_method"] = best[1]
     cv.to_csv(out / "predictions.csv")
+    if cfg.ablation:
+        table, pred = abl.ablation(snap, config, cfg.ablation, log)
+        abl.write(table, pred, out)
+        result["ablation"] = table
     result["experiments"] = _experiments(snap, mat, cfg, config, log)
     result["high_error"] = _high_error(cv, mat, cfg.worst)
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
@@ -291,7 +293,7 @@ def _calibrate(cv: pd.DataFrame) -> dict:
 
 
 def _experiments(snap, mat, cfg: EvalConfig, config, log) -> dict:
-    ramp_only = ("ramp-catboost", "magpie-rf", "magpie-catboost", "ground-latent", "mean")
+    ramp_only = ("ramp-catboost", "magpie-rf", "magpie-catboost", "ground-latent", *CONSTANT)
     exps = {}
     names = set(mat["name"])
 
@@ -345,7 +347,7 @@ def _high_error(cv: pd.DataFrame, mat: pd.DataFrame, worst: int) -> dict:
 
 
 def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
-    methods = [m for m in METHODS if m in cv and m != "mean"]
+    methods = [m for m in METHODS if m in cv and m not in CONSTANT]
     fig = Figure(figsize=(3.2 * len(methods), 3.3), dpi=110)
     axes = fig.subplots(1, len(methods), squeeze=False)
     hi = float(max(cv[["tc_true", *methods]].max().max(), 1.0)) * 1.05
@@ -409,10 +411,12 @@ def summary(result: dict) -> str:
             f"({verdict} the ≤ 0.8 goal).",
             "",
         ]
+    if "ablation" in result:
+        lines += ["## Feature-group ablation", "", abl.ablation_table(result["ablation"]), ""]
     feats = result.get("features", {})
     lines += [
         "Ramp classifier inputs: "
-        + ", ".join(k for k in ("latent", "temperature", "magpie") if feats.get(k))
+        + ", ".join(feats.get("groups", []))
         + ("; trained with the near-Tc snapshots" if feats.get("dense", True) else "; base grid only")
         + ".",
         "",
@@ -449,7 +453,7 @@ def summary(result: dict) -> str:
             + " |"
         )
     lines += ["", "## Experiments (MAE in K on the held-out materials)", ""]
-    exp_methods = ["ramp-catboost", "magpie-rf", "magpie-catboost", "ground-latent", "mean"]
+    exp_methods = ["ramp-catboost", "magpie-rf", "magpie-catboost", "ground-latent", *CONSTANT]
     lines += ["| experiment | n | " + " | ".join(exp_methods) + " |", "|---" * (len(exp_methods) + 2) + "|"]
     for k, v in result["experiments"].items():
         lines.append(

@@ -28,7 +28,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 from .composition import PREFIX, magpie_labels
 from .data import read_structure
 from .evaluate import materials_table
-from .features import with_magpie
+from .groups import prepare
 from .mlff import load_mlff
 from .models import CatBoostSC, TcModel
 from .ramp import RampConfig
@@ -428,8 +428,7 @@ def explain(
     model = TcModel.load(model_dir)
     model.check(snapshots)
     snap = snapshots.reset_index(drop=True)
-    if model.meta.use_magpie:
-        snap = with_magpie(snap)
+    snap = prepare(snap, model.meta.groups)
     files: dict[str, Path] = {}
 
     def wrote(*paths: Path) -> None:

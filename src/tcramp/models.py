@@ -1,9 +1,11 @@
-"""Classifiers of the superconducting state, P(SC | latent[, T]), with scikit-learn's contract.
+"""Tc models with scikit-learn's contract: classifiers of the superconducting state
+P(SC | inputs, T) (Tc where the curve crosses a threshold) and, as the control, direct Tc regression.
 
 `CatBoostSC` (gradient-boosted trees, the research's first model) and `MLPSC` (a compressing
 PyTorch MLP with high dropout, trained long, keeping the best-validation checkpoint unless
 `keep_best=False`). Both take parameters in `__init__` only, learn in `fit(X, y, groups=None)`
-and answer `predict_proba(X)` with columns (normal, superconducting). Saving uses native,
+and answer `predict_proba(X)` with columns (normal, superconducting). `CatBoostTc` regresses Tc
+of a material from material-level inputs (`tcramp.groups.material_view`). Saving uses native,
 pickle-free formats: CatBoost's `.cbm`, and for the MLP a tensor state dict loaded with
 `torch.load(weights_only=True)` plus JSON.
 """
@@ -17,16 +19,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import roc_auc_score
 
-from .features import feature_columns, with_magpie
+from .groups import DEFAULT, columns, material_view, parse, prepare
 from .ramp import RampConfig
 from .snapshots import SCHEMA_VERSION
 from .splits import grouped_folds, leakage_groups
 from .tc import curve_tc
 
-__all__ = ["CLASSIFIERS", "CatBoostSC", "MLPSC", "ModelMeta", "TcModel", "load_classifier", "train"]
+__all__ = [
+    "CLASSIFIERS",
+    "REGRESSORS",
+    "CatBoostSC",
+    "CatBoostTc",
+    "MLPSC",
+    "ModelMeta",
+    "TcModel",
+    "load_classifier",
+    "train",
+]
 
 
 class _Classifier(ClassifierMixin, BaseEstimator):
@@ -191,13 +203,72 @@ class MLPSC(_Classifier):
         return est
 
 
+class CatBoostTc(RegressorMixin, BaseEstimator):
+    """CatBoost regression of Tc (K) from material-level inputs, on log1p(Tc) when `log_target`
+    (most Tcs sit near 0 and a few near 130 K); predictions are clipped at 0."""
+
+    def __init__(
+        self,
+        iterations: int = 600,
+        depth: int = 6,
+        learning_rate: float = 0.05,
+        l2_leaf_reg: float = 3.0,
+        log_target: bool = False,
+        random_seed: int = 0,
+        thread_count: int = -1,
+    ):
+        self.iterations = iterations
+        self.depth = depth
+        self.learning_rate = learning_rate
+        self.l2_leaf_reg = l2_leaf_reg
+        self.log_target = log_target
+        self.random_seed = random_seed
+        self.thread_count = thread_count
+
+    def fit(self, X, y, groups=None):
+        from catboost import CatBoostRegressor
+
+        y = np.asarray(y, float)
+        self.model_ = CatBoostRegressor(
+            iterations=self.iterations,
+            depth=self.depth,
+            learning_rate=self.learning_rate,
+            l2_leaf_reg=self.l2_leaf_reg,
+            random_seed=self.random_seed,
+            thread_count=self.thread_count,
+            verbose=False,
+            allow_writing_files=False,
+        )
+        self.model_.fit(np.asarray(X, np.float32), np.log1p(y) if self.log_target else y)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        p = self.model_.predict(np.asarray(X, np.float32))
+        return np.clip(np.expm1(p) if self.log_target else p, 0, None)
+
+    def save(self, path: Path) -> None:
+        self.model_.save_model(str(path.with_suffix(".cbm")))
+        path.with_suffix(".json").write_text(json.dumps({"kind": "catboost-tc", "params": self.get_params()}))
+
+    @classmethod
+    def load(cls, path: Path) -> CatBoostTc:
+        from catboost import CatBoostRegressor
+
+        meta = json.loads(path.with_suffix(".json").read_text())
+        est = cls(**meta["params"])
+        est.model_ = CatBoostRegressor()
+        est.model_.load_model(str(path.with_suffix(".cbm")))
+        return est
+
+
 CLASSIFIERS = {"catboost": CatBoostSC, "mlp": MLPSC}
+REGRESSORS = {"catboost-tc": CatBoostTc}
 
 
 def load_classifier(path: Path):
-    """A saved classifier (`path` without suffix), by the kind recorded beside it."""
+    """A saved classifier or regressor (`path` without suffix), by the kind recorded beside it."""
     kind = json.loads(Path(path).with_suffix(".json").read_text())["kind"]
-    return CLASSIFIERS[kind].load(Path(path))
+    return {**CLASSIFIERS, **REGRESSORS}[kind].load(Path(path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,12 +283,13 @@ class ModelMeta:
 
     `weights` is the force-field checkpoint of the snapshots (None: the backend's default), so
     `predict` ramps new structures with the same force field; `ramp` the ramp settings (without
-    `torch_threads`); `training_set` its hash and counts; `cv` the grouped-CV metrics."""
+    `torch_threads`); `training_set` its hash and counts; `cv` the grouped-CV metrics; `groups`
+    the feature groups (`tcramp.groups`) whose columns are `features`; `kind` a classifier
+    (snapshot rows → P(SC)) or a regressor (`REGRESSORS`: one material-level row → Tc)."""
 
     kind: str
     params: dict
-    use_temperature: bool
-    use_magpie: bool
+    groups: tuple[str, ...]
     features: tuple[str, ...]
     n_members: int
     backend: str
@@ -231,7 +303,7 @@ class ModelMeta:
     weights: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "features": list(self.features)}, indent=1)
+        return json.dumps({**asdict(self), "groups": list(self.groups), "features": list(self.features)}, indent=1)
 
     @classmethod
     def from_json(cls, text: str, source: str | Path = "model.json") -> ModelMeta:
@@ -245,7 +317,7 @@ class ModelMeta:
             raise ValueError(f"{source}: unknown metadata {sorted(set(data) - names)}")
         if data["schema_version"] != SCHEMA_VERSION:
             raise ValueError(f"{source}: snapshot schema {data['schema_version']}, this tcramp reads {SCHEMA_VERSION}")
-        return cls(**{**data, "features": tuple(data["features"])})
+        return cls(**{**data, "groups": tuple(data["groups"]), "features": tuple(data["features"])})
 
 
 @dataclass
@@ -260,17 +332,38 @@ class TcModel:
         return list(self.meta.features)
 
     @property
+    def regressor(self) -> bool:
+        return self.meta.kind in REGRESSORS
+
+    @property
     def fingerprint(self) -> str:
         """Hash of the metadata (training set, settings, CV metrics): tells two models apart."""
         return hashlib.sha1(self.meta.to_json().encode()).hexdigest()[:16]
 
-    def proba(self, df: pd.DataFrame) -> np.ndarray:
-        """P(SC) per member and row: (n_members, n_rows). Refuses other latents."""
+    def inputs(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The model's input table from snapshot rows: the rows themselves (groups' computed
+        columns added) for a classifier, one row per material for a regressor."""
         self.check(df)
-        if self.meta.use_magpie:
-            df = with_magpie(df)
-        X = df[self.features].to_numpy(np.float32)
+        if self.regressor:
+            df, cols = material_view(df, self.meta.groups, RampConfig(**self.meta.ramp))
+        else:
+            df = prepare(df, self.meta.groups)
+            cols = columns(df, self.meta.groups)
+        if list(self.features) != cols:
+            raise ValueError(
+                f"inputs differ from the model's features ({len(self.features)} columns of {self.meta.groups})"
+            )
+        return df
+
+    def proba(self, df: pd.DataFrame) -> np.ndarray:
+        """P(SC) per member and row of a classifier: (n_members, n_rows). Refuses other latents."""
+        X = self.inputs(df)[self.features].to_numpy(np.float32)
         return np.stack([m.predict_proba(X)[:, 1] for m in self.members])
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """Tc (K) per member and material of a regressor: (n_members, n_materials), materials by name."""
+        X = self.inputs(df)[self.features].to_numpy(np.float32)
+        return np.stack([m.predict(X) for m in self.members])
 
     def check(self, df: pd.DataFrame) -> None:
         want = (self.meta.backend, self.meta.latent_size)
@@ -306,55 +399,73 @@ def train(
     kind: str = "catboost",
     params: dict | None = None,
     *,
-    use_temperature: bool = False,
-    use_magpie: bool = False,
+    groups=DEFAULT,
     folds: int = 5,
     seed: int = 0,
     config: RampConfig | None = None,
     weights: str | None = None,
 ) -> tuple[TcModel, pd.DataFrame]:
-    """Grouped k-fold training on a snapshot table.
+    """Grouped k-fold training on a snapshot table with the inputs of feature `groups`.
 
-    Returns the model (its fold classifiers form the ensemble) and the out-of-fold Tc table
-    (per material: true Tc, Tc at each threshold, interval) whose errors are the CV metrics.
-    `config` is the build's `RampConfig` (`tcramp.snapshots.read_config`; default settings when
-    omitted), checked against the snapshots' ramp hash; `weights` the build's force-field
-    checkpoint (`tcramp.snapshots.read_weights`), recorded for `predict`.
+    `kind`: a classifier of `CLASSIFIERS` (trained on snapshot rows, Tc read from each held-out
+    curve) or a regressor of `REGRESSORS` (trained on `material_view` rows). Returns the model
+    (its fold estimators form the ensemble) and the out-of-fold Tc table (per material: true Tc,
+    `tc50` — for a classifier also Tc at 60/70 % and the interval) whose errors are the CV
+    metrics. `config` is the build's `RampConfig` (`tcramp.snapshots.read_config`; default
+    settings when omitted), checked against the snapshots' ramp hash; `weights` the build's
+    force-field checkpoint (`tcramp.snapshots.read_weights`), recorded for `predict`.
     """
     df = snapshots.reset_index(drop=True)
     if df["ramp_hash"].nunique() != 1 or df["backend"].nunique() != 1:
         raise ValueError("snapshots mix ramp settings or backends; train on one build")
+    if kind not in CLASSIFIERS and kind not in REGRESSORS:
+        raise ValueError(f"unknown model kind {kind!r}; choose from {', '.join([*CLASSIFIERS, *REGRESSORS])}")
     config = config or RampConfig()
     if config.settings_hash != df["ramp_hash"].iloc[0]:
         raise ValueError(
             f"ramp settings {config.settings_hash} differ from the snapshots' {df['ramp_hash'].iloc[0]}; "
             "pass the build's settings (tcramp.snapshots.read_config)"
         )
-    if use_magpie:
-        df = with_magpie(df)
-    cols = feature_columns(df, use_temperature, use_magpie)
-    X, y = df[cols].to_numpy(np.float32), df["superconducting"].to_numpy(bool)
-    groups = leakage_groups(df)
+    groups = parse(groups)
+    regress = kind in REGRESSORS
+    if regress:
+        df, cols = material_view(df, groups, config)
+        y = df["tc"].to_numpy(float)
+    else:
+        df = prepare(df, groups)
+        cols = columns(df, groups)
+        y = df["superconducting"].to_numpy(bool)
+    X = df[cols].to_numpy(np.float32)
+    leak = leakage_groups(df)
     members, oof = [], np.full(len(df), np.nan)
-    for train_idx, test_idx in grouped_folds(groups, folds, seed):
-        est = CLASSIFIERS[kind](**(params or {}))
-        est.fit(X[train_idx], y[train_idx], groups=groups[train_idx])
-        oof[test_idx] = est.predict_proba(X[test_idx])[:, 1]
+    for train_idx, test_idx in grouped_folds(leak, folds, seed):
+        est = {**CLASSIFIERS, **REGRESSORS}[kind](**(params or {}))
+        est.fit(X[train_idx], y[train_idx], groups=leak[train_idx])
+        oof[test_idx] = est.predict(X[test_idx]) if regress else est.predict_proba(X[test_idx])[:, 1]
         members.append(est)
-    table = curve_tc(df, oof, config)
+    if regress:
+        table = pd.DataFrame({"name": df["name"], "tc_true": y, "tc50": oof})
+        cv = {}
+    else:
+        table = curve_tc(df, oof, config)
+        cv = {
+            "auc": float(roc_auc_score(y, oof)) if len(set(y)) == 2 else None,
+            **{f"tc_mae_{t}": float((table[t] - table["tc_true"]).abs().mean()) for t in ("tc60", "tc70")},
+        }
     err = (table["tc50"] - table["tc_true"]).abs()
     digest = hashlib.sha256(
-        pd.util.hash_pandas_object(df[["name", "T_target", *cols]], index=False).to_numpy().tobytes()
+        pd.util.hash_pandas_object(df[["name", *([] if regress else ["T_target"]), *cols]], index=False)
+        .to_numpy()
+        .tobytes()
     ).hexdigest()[:16]
     meta = ModelMeta(
         kind=kind,
         params=members[0].get_params() if members else {},
-        use_temperature=use_temperature,
-        use_magpie=use_magpie,
+        groups=groups,
         features=tuple(cols),
         n_members=len(members),
         backend=str(df["backend"].iloc[0]),
-        backend_version=str(df["backend_version"].iloc[0]),
+        backend_version=str(snapshots["backend_version"].iloc[0]),
         weights=weights,
         latent_size=int(df["latent_size"].iloc[0]),
         schema_version=SCHEMA_VERSION,
@@ -363,16 +474,15 @@ def train(
         training_set={
             "hash": digest,
             "materials": int(df["name"].nunique()),
-            "snapshots": len(df),
+            "snapshots": len(snapshots),
             "classes": df.groupby("sc_class")["name"].nunique().to_dict(),
         },
         cv={
             "folds": folds,
             "seed": seed,
-            "auc": float(roc_auc_score(y, oof)) if len(set(y)) == 2 else None,
             "tc_mae": float(err.mean()),
             "tc_rmse": float(np.sqrt((err**2).mean())),
-            **{f"tc_mae_{t}": float((table[t] - table["tc_true"]).abs().mean()) for t in ("tc60", "tc70")},
+            **cv,
         },
     )
     return TcModel(members, meta), table

@@ -152,7 +152,8 @@ def predict_tc(
     `model`: a `TcModel`, a model directory, or None for the shipped model. `threads`: torch
     threads (default: every core). Returns a plain record: name, tc50/tc60/tc70, kind,
     tc_low/tc_high, n_atoms, backend_version, and the curve (`temperatures`, `p_mean`, `p_low`,
-    `p_high` over the ensemble members).
+    `p_high` over the ensemble members); for a regressor name, tc50 (ensemble mean), kind
+    "regression", tc_low/tc_high (member range), n_atoms, backend_version.
     """
     import torch  # heavy: needed only once a structure is ramped
 
@@ -165,7 +166,19 @@ def predict_tc(
     config = replace(RampConfig(**meta.ramp), torch_threads=threads or os.cpu_count() or 1)
     torch.set_num_threads(config.torch_threads)
     rows = ramp_structure(structure, name=name, config=config, mlff=meta.backend, weights=meta.weights, device=device)
-    p = model.proba(rows.assign(formula=structure.composition.formula))
+    rows = rows.assign(formula=structure.composition.formula)
+    if model.regressor:
+        tc = model.predict(rows)[:, 0]
+        return {
+            "name": name,
+            "tc50": float(tc.mean()),
+            "kind": "regression",
+            "tc_low": float(tc.min()),
+            "tc_high": float(tc.max()),
+            "n_atoms": int(rows["n_atoms"].iloc[0]),
+            "backend_version": str(rows["backend_version"].iloc[0]),
+        }
+    p = model.proba(rows)
     t = rows["T_target"].to_numpy()
     return {
         "name": name,

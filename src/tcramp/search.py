@@ -1,5 +1,5 @@
-"""Hyper-parameter search: Optuna (TPE, SQLite storage) over both classifier families,
-minimising grouped-CV Tc MAE, resumable after a kill."""
+"""Hyper-parameter search: Optuna (TPE, SQLite storage) over the model families (the two
+classifiers and the Tc regressor), minimising grouped-CV Tc MAE, resumable after a kill."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import sqlalchemy
 from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
-from .features import with_magpie
-from .models import MLPSC, CatBoostSC, train
+from .groups import DEFAULT, parse, prepare
+from .models import MLPSC, CatBoostSC, CatBoostTc, train
 from .ramp import RampConfig
 
 __all__ = ["HIDDEN", "search"]
@@ -23,9 +23,10 @@ HIDDEN = {"64-32": (64, 32), "128-64": (128, 64), "256-128-64": (256, 128, 64), 
 def _defaults(kind: str) -> dict:
     """The classifier's default parameters as a trial of the search space (enqueued first, so a
     search never ends worse than the untuned model)."""
-    if kind == "catboost":
-        p = CatBoostSC().get_params()
-        return {"model": kind, **{k: p[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")}}
+    if kind in ("catboost", "catboost-tc"):
+        p = (CatBoostSC() if kind == "catboost" else CatBoostTc()).get_params()
+        out = {"model": kind, **{k: p[k] for k in ("depth", "iterations", "learning_rate", "l2_leaf_reg")}}
+        return out if kind == "catboost" else {**out, "log_target": p["log_target"]}
     p = MLPSC().get_params()
     return {
         "model": kind,
@@ -39,13 +40,16 @@ def _defaults(kind: str) -> dict:
 
 def _suggest(trial, families) -> tuple[str, dict]:
     kind = trial.suggest_categorical("model", list(families))
-    if kind == "catboost":
-        return kind, {
+    if kind in ("catboost", "catboost-tc"):
+        params = {
             "depth": trial.suggest_int("depth", 3, 8),
             "iterations": trial.suggest_int("iterations", 100, 1500, log=True),
             "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
             "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 1.0, 30.0, log=True),
         }
+        if kind == "catboost-tc":
+            params["log_target"] = trial.suggest_categorical("log_target", [False, True])
+        return kind, params
     return kind, {
         "hidden": HIDDEN[trial.suggest_categorical("hidden", list(HIDDEN))],
         "dropout": trial.suggest_float("dropout", 0.2, 0.7),
@@ -76,18 +80,18 @@ def search(
     study: str = "tcramp",
     folds: int = 3,
     families=("catboost", "mlp"),
-    use_temperature: bool = False,
-    use_magpie: bool = False,
+    groups=DEFAULT,
     config: RampConfig | None = None,
     seed: int = 0,
 ) -> optuna.Study:
-    """Optuna search over both classifier families minimising grouped-CV Tc MAE (AUC recorded
-    per trial), starting from each family's defaults. The study lives in `storage` (an SQLite URL):
+    """Optuna search over model `families` (`catboost`, `mlp`, `catboost-tc`) on the inputs of
+    feature `groups`, minimising grouped-CV Tc MAE (a classifier's AUC recorded per trial),
+    starting from each family's defaults. The study lives in `storage` (an SQLite URL):
     a rerun continues it, marking trials of a killed run as failed, until `trials` trials have
     completed."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if use_magpie:
-        snapshots = with_magpie(snapshots)
+    groups = parse(groups)
+    snapshots = prepare(snapshots, groups)
     store = RDBStorage(storage, heartbeat_interval=5, grace_period=10)
     st = optuna.create_study(
         study_name=study,
@@ -107,13 +111,12 @@ def search(
             snapshots,
             kind,
             params,
-            use_temperature=use_temperature,
-            use_magpie=use_magpie,
+            groups=groups,
             folds=folds,
             seed=seed,
             config=config,
         )
-        trial.set_user_attr("auc", model.meta.cv["auc"])
+        trial.set_user_attr("auc", model.meta.cv.get("auc"))
         trial.set_user_attr("params", model.meta.params)
         return model.meta.cv["tc_mae"]
 

@@ -1,11 +1,16 @@
 """The evaluation run on a real (tiny) snapshot build: same folds for all methods, files, table."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tcramp.ablation import BEGIN as ABL_BEGIN
+from tcramp.ablation import END as ABL_END
+from tcramp.ablation import AblationConfig, ablation_table, configurations
+from tcramp.ablation import write_readme_table as write_ablation_table
 from tcramp.evaluate import (
     BEGIN,
     END,
@@ -16,10 +21,6 @@ from tcramp.evaluate import (
     results_table,
     write_readme_table,
 )
-from tcramp.ablation import BEGIN as ABL_BEGIN
-from tcramp.ablation import END as ABL_END
-from tcramp.ablation import AblationConfig, ablation_table, configurations
-from tcramp.ablation import write_readme_table as write_ablation_table
 from tcramp.ramp import RampConfig
 from tcramp.splits import grouped_folds, leakage_groups
 
@@ -163,8 +164,8 @@ def test_ablation_scores_every_configuration_on_the_evaluation_folds(evaluated, 
     assert len(pred) == df.name.nunique() and pred.drop(columns=["sc_class"]).notna().all().all()
     # the folds are evaluate's: a material's ablation fold holds the same materials as its CV fold
     cv = pd.read_csv(out / "predictions.csv", index_col=0)
-    for f, g in pred.groupby("fold"):
-        assert len(set(cv.loc[g.name, "fold"])) == 1
+    for _, g in pred.groupby("fold"):
+        assert cv.loc[g["name"], "fold"].nunique() == 1
     for m, v in summary.items():
         if not m.startswith("_"):
             assert np.isfinite(v["overall"]["mae_mean"]) and v["overall"]["mae_std"] >= 0
@@ -176,3 +177,14 @@ def test_ablation_scores_every_configuration_on_the_evaluation_folds(evaluated, 
     write_ablation_table(readme, summary)
     assert ablation_table(summary) in readme.read_text() and "stale" not in readme.read_text()
     assert "Ratio of its MAE to Magpie-RF" in (out / "summary.md").read_text()
+
+
+def test_readme_tables_are_the_committed_evaluation():
+    """The README's results and ablation tables are exactly what `tcramp evaluate --readme`
+    writes from the committed docs/evaluation/metrics.json and ablation.json."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    metrics = json.loads((root / "docs/evaluation/metrics.json").read_text())
+    summary = json.loads((root / "docs/evaluation/ablation.json").read_text())
+    assert f"{BEGIN}\n{results_table(metrics)}\n{END}" in readme
+    assert f"{ABL_BEGIN}\n{ablation_table(summary)}\n{ABL_END}" in readme

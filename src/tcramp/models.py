@@ -57,6 +57,7 @@ class CatBoostSC(_Classifier):
         depth: int = 6,
         learning_rate: float = 0.08,
         l2_leaf_reg: float = 3.0,
+        border_count: int = 254,
         random_seed: int = 0,
         thread_count: int = -1,
     ):
@@ -64,6 +65,7 @@ class CatBoostSC(_Classifier):
         self.depth = depth
         self.learning_rate = learning_rate
         self.l2_leaf_reg = l2_leaf_reg
+        self.border_count = border_count
         self.random_seed = random_seed
         self.thread_count = thread_count
 
@@ -75,6 +77,7 @@ class CatBoostSC(_Classifier):
             depth=self.depth,
             learning_rate=self.learning_rate,
             l2_leaf_reg=self.l2_leaf_reg,
+            border_count=self.border_count,
             random_seed=self.random_seed,
             thread_count=self.thread_count,
             verbose=False,
@@ -213,6 +216,7 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
         depth: int = 6,
         learning_rate: float = 0.05,
         l2_leaf_reg: float = 3.0,
+        border_count: int = 254,
         log_target: bool = False,
         random_seed: int = 0,
         thread_count: int = -1,
@@ -221,6 +225,7 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
         self.depth = depth
         self.learning_rate = learning_rate
         self.l2_leaf_reg = l2_leaf_reg
+        self.border_count = border_count
         self.log_target = log_target
         self.random_seed = random_seed
         self.thread_count = thread_count
@@ -234,6 +239,7 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
             depth=self.depth,
             learning_rate=self.learning_rate,
             l2_leaf_reg=self.l2_leaf_reg,
+            border_count=self.border_count,
             random_seed=self.random_seed,
             thread_count=self.thread_count,
             verbose=False,

@@ -3,17 +3,18 @@
 # the evaluation with the feature-group ablation (+ README tables), the search of the winning
 # family on the winning groups, the shipped model trained with the best trial, the report
 # (+ screenshot), predict timing and the README example.
-# Usage: bash scripts/results.sh [TRIALS=20]
+# Usage: bash scripts/results.sh [TRIALS=16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-trials=${1:-20}
+trials=${1:-16}
 snap=data/snapshots/chgnet-v2
 # the winner of the ablation in docs/evaluation/ablation.md (see README "Evaluation")
 model=catboost-tc
-features=magpie,phonon
+features=magpie,contrast
+classifier_features=magpie,phonon,temperature  # the ramp classifiers of the main results table
 step() { local t=$SECONDS; echo "== $*"; "$@"; echo "== done in $((SECONDS - t)) s: $1 $2"; }
 rm -rf docs/evaluation
-step .venv/bin/tcramp evaluate --snapshots $snap --out docs/evaluation --features "$features,temperature" --readme README.md
+step .venv/bin/tcramp evaluate --snapshots $snap --out docs/evaluation --features "$classifier_features" --readme README.md
 mkdir -p docs/search
 step .venv/bin/tcramp search --snapshots $snap --storage sqlite:///docs/search/v2.db --study "$model" \
     --model "$model" --features "$features" --trials "$trials" --folds 5 --best docs/search/best.json

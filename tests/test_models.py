@@ -13,7 +13,7 @@ from sklearn.base import clone
 
 from tcramp.composition import magpie_columns
 from tcramp.groups import GROUPS
-from tcramp.models import MLPSC, CatBoostSC, TcModel, train
+from tcramp.models import MLPSC, CatBoostSC, CatBoostTc, TcModel, train
 from tcramp.pipeline import predict_tc
 from tcramp.search import _fail_dead, search
 from tcramp.snapshots import read_config
@@ -110,6 +110,10 @@ def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tm
             "3",
             "--params",
             '{"iterations": 40, "depth": 3}',
+            "--model",
+            "catboost",
+            "--features",
+            "latent,temperature",
         ],
         capture_output=True,
         text=True,
@@ -167,6 +171,10 @@ def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tm
             "2",
             "--params",
             '{"iterations": 10, "depth": 2}',
+            "--model",
+            "catboost",
+            "--features",
+            "latent,temperature",
         ],
         capture_output=True,
         text=True,
@@ -249,12 +257,21 @@ def test_trial_killed_before_its_first_heartbeat_is_failed_on_resume(tmp_path):
 
 def test_search_starts_from_each_familys_defaults(tiny_snapshots, tmp_path):
     run, snaps = tiny_snapshots
-    st = search(snaps, f"sqlite:///{tmp_path / 's.db'}", trials=2, folds=2, config=read_config(run))
-    first, second = (t.user_attrs["params"] for t in st.trials[:2])
-    cb, mlp = CatBoostSC().get_params(), MLPSC().get_params()
+    st = search(
+        snaps,
+        f"sqlite:///{tmp_path / 's.db'}",
+        trials=3,
+        folds=2,
+        families=("catboost", "mlp", "catboost-tc"),
+        groups=("latent", "temperature"),
+        config=read_config(run),
+    )
+    first, second, third = (t.user_attrs["params"] for t in st.trials[:3])
+    cb, mlp, reg = CatBoostSC().get_params(), MLPSC().get_params(), CatBoostTc().get_params()
     searched = ("depth", "iterations", "learning_rate", "l2_leaf_reg")
     assert {k: first[k] for k in searched} == {k: cb[k] for k in searched}
     assert tuple(second["hidden"]) == mlp["hidden"] and second["epochs"] == mlp["epochs"]
+    assert {k: third[k] for k in (*searched, "log_target")} == {k: reg[k] for k in (*searched, "log_target")}
 
 
 def test_model_records_the_builds_weights_and_predict_ramps_with_them(small, tiny_snapshots, tmp_path):

@@ -132,7 +132,9 @@ def simulate(
 def train(
     snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories (repeat for shards).")],
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
-    model: Annotated[str, typer.Option(help="catboost | mlp (classifiers) | catboost-tc (Tc regressor).")] = "catboost",
+    model: Annotated[
+        str, typer.Option(help="catboost-tc (Tc regressor) | catboost | mlp (P(SC | inputs, T) classifiers).")
+    ] = "catboost-tc",
     features: Annotated[
         str, typer.Option(help=f"Feature groups, comma-separated, of: {', '.join(GROUPS)}.")
     ] = ",".join(DEFAULT),
@@ -175,7 +177,7 @@ def search(
     study: Annotated[str, typer.Option(help="Study name.")] = "tcramp",
     folds: Annotated[int, typer.Option(help="Grouped CV folds per trial.")] = 3,
     model: Annotated[
-        list[str] | None, typer.Option(help="Families to search (repeat): catboost, mlp, catboost-tc.")
+        list[str] | None, typer.Option(help="Families to search (repeat): catboost-tc (default), catboost, mlp.")
     ] = None,
     features: Annotated[
         str, typer.Option(help=f"Feature groups, comma-separated, of: {', '.join(GROUPS)}.")
@@ -193,7 +195,7 @@ def search(
         trials=trials,
         study=study,
         folds=folds,
-        families=tuple(model or ("catboost", "mlp")),
+        families=tuple(model or ("catboost-tc",)),
         groups=parse(features),
         config=snap.read_config(*snapshots),
     )
@@ -277,7 +279,7 @@ def evaluate(
     leave_element_out: Annotated[list[str] | None, typer.Option(help="Elements to leave out (repeat).")] = None,
     features: Annotated[
         str, typer.Option(help=f"Ramp-classifier feature groups, comma-separated, of: {', '.join(GROUPS)}.")
-    ] = ",".join(DEFAULT),
+    ] = ",".join((*DEFAULT, "temperature")),
     ablation: Annotated[bool, typer.Option(help="Run the feature-group ablation (ablation.json/.csv/.md).")] = True,
     dense: Annotated[
         bool, typer.Option(help="Train on the near-Tc snapshots too (--no-dense: base grid only).")

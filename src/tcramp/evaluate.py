@@ -57,7 +57,7 @@ class EvalConfig:
     seed: int = 0
     catboost: dict = field(default_factory=lambda: {"iterations": 400, "depth": 6})
     mlp: dict = field(default_factory=lambda: {"hidden": (128, 64), "dropout": 0.5, "epochs": 60})
-    groups: tuple[str, ...] = DEFAULT
+    groups: tuple[str, ...] = (*DEFAULT, "temperature")
     dense: bool = True
     ablation: abl.AblationConfig | None = field(default_factory=abl.AblationConfig)
     extrapolation_quantile: float | None = 0.9

@@ -108,7 +108,7 @@ class CatBoostSC(_Classifier):
 
 class MLPSC(_Classifier):
     """Compressing MLP (input → hidden … → 2) with dropout, trained with AdamW on standardised
-    features. A grouped 15 % of the training rows (by `groups` when given) is held out for
+    features (missing values set to the training mean). A grouped 15 % of the training rows (by `groups` when given) is held out for
     validation; the lowest-validation-loss weights are kept (`keep_best=True`) or the last ones."""
 
     def __init__(
@@ -131,6 +131,11 @@ class MLPSC(_Classifier):
         self.keep_best = keep_best
         self.random_seed = random_seed
 
+    def _standardise(self, X) -> np.ndarray:
+        """Standardised features; a missing value (NaN, e.g. a phonon descriptor of an unstable
+        cell) becomes the training mean."""
+        return np.nan_to_num((np.asarray(X, np.float32) - self.mean_) / self.scale_)
+
     def _net(self, n_in: int):
         import torch
 
@@ -148,8 +153,10 @@ class MLPSC(_Classifier):
         torch.manual_seed(self.random_seed)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         train, val = grouped_folds(groups, k=7, seed=self.random_seed)[0]
-        self.mean_, self.scale_ = X[train].mean(0), X[train].std(0) + 1e-6
-        xt = torch.tensor((X - self.mean_) / self.scale_)
+        with np.errstate(all="ignore"):  # all-missing columns get mean 0, scale 1
+            self.mean_ = np.nan_to_num(np.nanmean(X[train], axis=0)).astype(np.float32)
+            self.scale_ = (np.nan_to_num(np.nanstd(X[train], axis=0)) + 1e-6).astype(np.float32)
+        xt = torch.tensor(self._standardise(X))
         yt = torch.tensor(y)
         net = self._net(X.shape[1])
         opt = torch.optim.AdamW(net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
@@ -178,7 +185,7 @@ class MLPSC(_Classifier):
     def predict_proba(self, X) -> np.ndarray:
         import torch
 
-        x = torch.tensor((np.asarray(X, np.float32) - self.mean_) / self.scale_)
+        x = torch.tensor(self._standardise(X))
         with torch.no_grad():
             return torch.softmax(self.net_(x), dim=1).numpy().astype(float)
 
@@ -402,7 +409,7 @@ class TcModel:
 
 def train(
     snapshots: pd.DataFrame,
-    kind: str = "catboost",
+    kind: str = "catboost-tc",
     params: dict | None = None,
     *,
     groups=DEFAULT,

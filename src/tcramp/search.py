@@ -79,7 +79,7 @@ def search(
     trials: int = 30,
     study: str = "tcramp",
     folds: int = 3,
-    families=("catboost", "mlp"),
+    families=("catboost-tc",),
     groups=DEFAULT,
     config: RampConfig | None = None,
     seed: int = 0,

@@ -46,7 +46,8 @@ GROUPS: dict[str, FeatureGroup] = {
 }
 # groups only a ramp can give (not composition, not the temperature axis)
 RAMP_GROUPS = ("latent", "latent-elements", "magmom", "phonon", "thermal", "relax", "contrast")
-DEFAULT = ("magpie", "temperature", "latent")
+# the shipped model's groups: the winner of the ablation on the repo's v2 set (README "Results")
+DEFAULT = ("magpie", "contrast")
 
 
 def parse(names: str | Iterable[str]) -> tuple[str, ...]:

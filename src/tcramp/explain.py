@@ -25,17 +25,21 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
 
 from .data import read_structure
 from .evaluate import materials_table
 from .groups import GROUPS, RAMP_GROUPS, prepare
+from .mlff import load_mlff
 from .models import MODEL_FILE, CatBoostSC, CatBoostTc, TcModel
-from .pipeline import MaterialError, model_rows
+from .pipeline import MaterialError, model_rows, ordered_cell
+from .ramp import RampConfig
 
 __all__ = [
     "EXAMPLE",
     "RAMP_MATERIALS",
     "SCALES",
+    "STATIC_GROUPS",
     "display",
     "explain",
     "feature_vs_tc",
@@ -59,6 +63,7 @@ RAMP_MATERIALS = (
 )
 EXAMPLE = Path(__file__).parent / "data" / "YBa2Cu3O7.cif"  # ships in the package
 SCALES = tuple(np.round(np.linspace(0.94, 1.06, 9), 3))
+STATIC_GROUPS = ("magpie", "temperature", "latent")  # inputs a static cell gives: its latent and formula
 
 
 def _figure(**kw) -> Figure:
@@ -366,37 +371,59 @@ def latent_maps(materials: pd.DataFrame, out: Path, seed: int = 0) -> list[Path]
     return paths
 
 
+def _static(model: TcModel, cells: list[Structure], name: str, device: str) -> pd.DataFrame:
+    """A classifier's inputs and mean P(SC) per static cell: each ordered cell's latent read as a
+    snapshot at the ramp's lowest temperature (no relaxation, no thermal motion)."""
+    config = RampConfig(**model.meta.ramp)
+    mlff = load_mlff(model.meta.backend, model.meta.weights, device)
+    atoms = [AseAtomsAdaptor.get_atoms(ordered_cell(c, name, config).structure) for c in cells]
+    for a in atoms:
+        mlff.check(a)
+    latent = np.array([p.latent for p in mlff.predict(atoms)], np.float32)
+    rows = pd.DataFrame(latent, columns=[f"latent_{i}" for i in range(latent.shape[1])]).assign(
+        name=name,
+        formula=cells[0].composition.formula,
+        T_target=config.t_min,
+        backend=mlff.name,
+        latent_size=mlff.latent_size,
+        volume_per_atom=[a.get_volume() / len(a) for a in atoms],
+    )
+    return model.inputs(rows).assign(p_sc=model.proba(rows).mean(axis=0))
+
+
+def _ramped(model: TcModel, cell: Structure, name: str, device: str) -> pd.DataFrame:
+    """The model's input row and mean prediction for `cell` ramped at that fixed cell: a
+    classifier's lowest-temperature snapshot and P(SC), or a regressor's material row and Tc."""
+    try:
+        ramp = model_rows(cell, model, name=name, device=device, relax_cell=False)
+    except Exception as exc:
+        raise MaterialError(f"{name} at {cell.volume / len(cell):.2f} Å³/site: {type(exc).__name__}: {exc}") from exc
+    x = model.inputs(ramp).assign(volume_per_atom=ramp["volume_per_atom"].iloc[0])
+    if model.regressor:
+        return x.assign(tc=model.predict(ramp).mean(axis=0))
+    x = x.nsmallest(1, "T_target")
+    return x.assign(p_sc=model.proba(x).mean(axis=0))
+
+
 def lattice_probe(
     model: TcModel, out: Path, features: list[str], structure=None, scales=SCALES, device: str = "auto"
 ) -> pd.DataFrame:
-    """Scale a structure's lattice isotropically by each of `scales` and ramp every scaled cell
-    with the model's backend, weights and ramp settings, keeping the cell (`ramp_structure` with
-    `relax_cell=False`): `lattice_probe.csv` (scale, volume_per_atom, the prediction — `p_sc`, the
-    mean P(SC) at the lowest ramp temperature, for a classifier; `tc`, the mean predicted Tc in K,
-    for a regressor — and the model inputs `features` as the model reads them, at the lowest
-    temperature for a classifier) and `lattice_probe.png`. `structure`: a pymatgen Structure or a
-    file (default: the YBa2Cu3O7 example)."""
+    """Scale a structure's lattice isotropically by each of `scales` and predict on every scaled
+    cell: `lattice_probe.csv` (scale, volume_per_atom, the prediction — `p_sc`, a classifier's
+    mean P(SC) at the lowest ramp temperature, or `tc`, a regressor's mean Tc in K — and the model
+    inputs `features`) and `lattice_probe.png`. A classifier on `STATIC_GROUPS` reads each static
+    cell's latent; any other model gets each cell ramped with its backend, weights and ramp
+    settings, the scaled cell kept (`model_rows` with `relax_cell=False`). `structure`: a pymatgen
+    Structure or a file (default: the YBa2Cu3O7 example)."""
     if not isinstance(structure, Structure):
         structure = read_structure(structure or EXAMPLE)
     name, target = structure.composition.reduced_formula, "tc" if model.regressor else "p_sc"
-    rows = []
-    for s in scales:
-        cell = structure.copy()
-        cell.scale_lattice(structure.volume * s**3)
-        try:
-            ramp = model_rows(cell, model, name=name, device=device, relax_cell=False)
-        except Exception as exc:
-            raise MaterialError(f"{name} with its lattice scaled by {s}: {type(exc).__name__}: {exc}") from exc
-        x = model.inputs(ramp)
-        if model.regressor:
-            pred = model.predict(ramp)
-        else:
-            x = x.nsmallest(1, "T_target")
-            pred = model.proba(x)
-        rows.append(
-            {"scale": s, "volume_per_atom": ramp["volume_per_atom"].iloc[0], target: pred.mean(), **x[features].iloc[0]}
-        )
-    table = pd.DataFrame(rows)
+    cells = [structure.copy().scale_lattice(structure.volume * s**3) for s in scales]
+    if model.regressor or not set(model.meta.groups) <= set(STATIC_GROUPS):
+        rows = pd.concat([_ramped(model, c, name, device) for c in cells], ignore_index=True)
+    else:
+        rows = _static(model, cells, name, device)
+    table = pd.concat([pd.DataFrame({"scale": list(scales)}), rows[["volume_per_atom", target, *features]]], axis=1)
     table.to_csv(out / "lattice_probe.csv", index=False)
 
     v0 = table["volume_per_atom"].iloc[0] / scales[0] ** 3

@@ -81,11 +81,11 @@ MAPS = (
     ),
 )
 PROBE = (
-    "A structure with its lattice scaled isotropically (0.94–1.06), each scaled cell ramped with the "
-    "model's settings at that cell (positions relaxed, cell kept): {what} and the top features of the "
-    "ramp groups against volume per atom; the dashed line is the unscaled cell. Steep features respond "
-    "to compression like pressure would."
+    "A structure with its lattice scaled isotropically (0.94–1.06): {what} and the top features of the "
+    "ramp groups against volume per atom, the dashed line marking the unscaled cell. {how} Steep "
+    "features respond to compression like pressure would."
 )
+RAMPED = "Each scaled cell is ramped with the model's settings at that cell (positions relaxed, cell kept)."
 # Explain figures by model kind: a snapshot classifier (P(SC) per snapshot) or a Tc regressor.
 EXPLAIN_FIGURES = {
     "classifier": (
@@ -121,7 +121,14 @@ EXPLAIN_FIGURES = {
             "bins of the feature, the title its Spearman correlation with Tc.",
         ),
         *MAPS,
-        ("lattice_probe.png", PROBE.format(what="the model's P(SC) at the lowest ramp temperature")),
+        (
+            "lattice_probe.png",
+            PROBE.format(
+                what="the model's P(SC) at the lowest ramp temperature",
+                how="A classifier on latent, Magpie and T inputs reads each static cell's latent; with "
+                "other inputs each scaled cell is ramped with the model's settings, the cell kept.",
+            ),
+        ),
     ),
     "regressor": (
         (
@@ -146,7 +153,7 @@ EXPLAIN_FIGURES = {
             "with Tc.",
         ),
         *MAPS,
-        ("lattice_probe.png", PROBE.format(what="the model's predicted Tc (mean over the fold models)")),
+        ("lattice_probe.png", PROBE.format(what="the model's predicted Tc (mean over the fold models)", how=RAMPED)),
     ),
 }
 # Tables shown (first rows) after the figure of the same study, and copied for download.

@@ -499,10 +499,10 @@ def explain(
     else:  # the ground state: each material's lowest-temperature snapshot
         per_material = snap.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
     wrote(feature_vs_tc(per_material, best, out))
-    log("latent maps")
-    wrote(*latent_maps(mat, out, seed=seed))
-    log("lattice-scaling probe")
+    log("lattice-scaling probe")  # before UMAP: after it, torch ramps ~10x slower under OMP_NUM_THREADS=1
     probe = [f for f in ranked if group_of(f) in RAMP_GROUPS][:top]
     lattice_probe(model, out, probe, structure=structure, device=device)
     wrote(out / "lattice_probe.csv", out / "lattice_probe.png")
+    log("latent maps")
+    wrote(*latent_maps(mat, out, seed=seed))
     return files

@@ -81,9 +81,9 @@ MAPS = (
     ),
 )
 PROBE = (
-    "A structure with its lattice scaled isotropically (0.94–1.06): {what} and the top features of the "
-    "ramp groups against volume per atom, the dashed line marking the unscaled cell. {how} Steep "
-    "features respond to compression like pressure would."
+    "A structure with its lattice scaled isotropically (0.94–1.06): {what} and the most important "
+    "inputs that a ramp computes (not composition or T) against volume per atom, the dashed line "
+    "marking the unscaled cell. {how} Steep features respond to compression like pressure would."
 )
 RAMPED = "Each scaled cell is ramped with the model's settings at that cell (positions relaxed, cell kept)."
 # Explain figures by model kind: a snapshot classifier (P(SC) per snapshot) or a Tc regressor.

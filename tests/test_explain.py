@@ -16,9 +16,10 @@ import pytest
 from PIL import Image
 
 from tcramp.evaluate import EvalConfig, evaluate
-from tcramp.explain import explain, ramp_materials, short_name, spearman
+from tcramp.explain import display, explain, group_of, ramp_materials, short_name, spearman
+from tcramp.groups import RAMP_GROUPS
 from tcramp.models import train
-from tcramp.report import markdown_html
+from tcramp.report import build_report, markdown_html
 
 from conftest import CLI, TINY
 
@@ -65,7 +66,8 @@ def test_every_study_writes_valid_files(explained):
         table = pd.read_csv(files[name])
         assert list(table.columns) == cols and len(table) > 0
     imp = pd.read_csv(out / "importance.csv")
-    assert len(imp) == 64 and imp["importance"].is_monotonic_decreasing
+    assert len(imp) == len(json.loads(files["model.json"].read_text())["features"])
+    assert imp["importance"].is_monotonic_decreasing
     shap_dir = pd.read_csv(out / "shap_direction.csv")
     assert set(shap_dir["direction"]) <= {"raises P(SC)", "lowers P(SC)", "none"}
     assert shap_dir["mean_abs_shap"].is_monotonic_decreasing and shap_dir["corr"].abs().max() <= 1
@@ -120,7 +122,7 @@ def test_cli_explain_with_chosen_material_and_structure(explained, tiny_snapshot
         timeout=300,
     )
     assert r.returncode == 0, r.stderr
-    assert "13 files" in r.stderr  # one ramp: 11 + gif + png
+    assert "14 files" in r.stderr  # one ramp: 11 + model.json + gif + png
     assert sorted(p.name for p in out.glob("shap_ramp-*")) == ["shap_ramp-Bi3In5.gif", "shap_ramp-Bi3In5.png"]
     probe = pd.read_csv(out / "lattice_probe.csv")
     assert np.isclose(probe["volume_per_atom"].iloc[4], small[0].structure.volume / len(small[0].structure), rtol=0.02)
@@ -132,6 +134,43 @@ def test_mlp_model_is_refused_with_a_reason(tiny_snapshots, tmp_path):
     model.save(tmp_path / "mlp")
     with pytest.raises(ValueError, match="no CatBoost members"):
         explain(tmp_path / "mlp", df, tmp_path / "out", log=lambda *a: None)
+
+
+def test_regressor_explain_and_report(tiny_snapshots, small, tmp_path):
+    """A Tc regressor on material-level inputs through every study that applies, then the report:
+    Tc in place of P(SC), no SHAP along a ramp (the report says why), and a lattice probe whose
+    re-ramped cells keep their scaled volume."""
+    _, df = tiny_snapshots
+    groups = ("magpie", "phonon", "thermal", "latent")
+    model, _ = train(df, "catboost-tc", {"iterations": 20, "depth": 2}, groups=groups, folds=2, config=TINY)
+    model.save(tmp_path / "reg")
+    out, logs = tmp_path / "out", []
+    files = explain(tmp_path / "reg", df, out, structure=small[0].structure, device="cpu", log=logs.append)
+    for name in PNGS:
+        assert files[name] == out / name and _image(out / name, "PNG") == 1
+    assert json.loads(files["model.json"].read_text())["kind"] == "catboost-tc"
+    assert not any(n.startswith("shap_ramp") for n in files) and any("skipped" in line for line in logs)
+    imp = pd.read_csv(out / "importance.csv")
+    assert sorted(imp["feature"]) == sorted(model.features) and imp["importance"].is_monotonic_decreasing
+    assert {"ph_omega_log", "latent_0@min", "msd_all@max"} <= set(imp["feature"])
+    shap_dir = pd.read_csv(out / "shap_direction.csv")
+    assert len(shap_dir) == len(model.features) and set(shap_dir["direction"]) <= {"raises Tc", "lowers Tc", "none"}
+    probe = pd.read_csv(out / "lattice_probe.csv")
+    assert list(probe.columns[:3]) == ["scale", "volume_per_atom", "tc"] and len(probe) == 9
+    assert (probe["tc"] >= 0).all() and all(group_of(f) in RAMP_GROUPS for f in probe.columns[3:])
+    # the cell is kept while re-ramping: a relaxed cell would go back to one volume
+    assert np.isclose(probe["volume_per_atom"].iloc[-1] / probe["volume_per_atom"].iloc[0], (1.06 / 0.94) ** 3)
+
+    page = build_report(tmp_path / "report", None, out).read_text()
+    assert set(re.findall(r'<img src="([^"]+)"', page)) == set(PNGS)
+    assert "catboost-tc" in page and "no SHAP along a ramp" in page and "P(SC)" not in page
+
+
+def test_display_labels_by_feature_group():
+    assert group_of("latent_3@min") == "latent" and group_of("latent_lo_3") == "latent-elements"
+    assert group_of("msd_all@max") == "thermal" and group_of("unknown") is None
+    assert display("magpie_0").startswith("magpie_0 (") and "MagpieData" not in display("magpie_0")
+    assert display("ph_omega_log") == "ph_omega_log" and display("latent_3@min") == "latent_3@min"
 
 
 def test_spearman_matches_scipy():

@@ -324,16 +324,19 @@ def explain(
     material: Annotated[
         list[str] | None,
         typer.Option(
-            help="Material for SHAP along its ramp (repeat; default: a low-Tc Chevrel and a high-Tc cuprate)."
+            help="Material for SHAP along its ramp (classifiers; repeat; default: a low-Tc Chevrel and a high-Tc cuprate)."
         ),
     ] = None,
     structure: Annotated[
         Path | None, typer.Option(help="Structure for the lattice-scaling probe (default: the bundled YBa2Cu3O7 cell).")
     ] = None,
-    max_rows: Annotated[int, typer.Option(help="Snapshots sampled for the SHAP summary.")] = 3000,
+    max_rows: Annotated[
+        int, typer.Option(help="Input rows sampled for the SHAP summary (snapshots; materials for a regressor).")
+    ] = 3000,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda (lattice probe).")] = "auto",
 ) -> None:
-    """Interpret a model: importances, SHAP, SHAP along ramps, latents vs Magpie and Tc, latent maps, lattice probe."""
+    """Interpret a classifier or Tc regressor: importances, SHAP, SHAP along ramps (classifiers), latents vs
+    Magpie and Tc, latent maps, lattice probe."""
     _quiet()
     files = ex.explain(
         model,

@@ -1,14 +1,16 @@
-"""Interpretation of a trained Tc model: which latent features drive P(SC), how, and what they mean.
+"""Interpretation of a trained Tc model: which inputs drive its prediction, how, and what they mean.
 
-Each study is one function that writes its plots and tables into `out`; `explain` runs them all.
+The model is a snapshot classifier (prediction: P(SC) of a snapshot) or a Tc regressor
+(prediction: Tc of a material from its `material_view` row); each study is one function that
+writes its plots and tables into `out`, and `explain` runs them all.
 - `importance`: CatBoost PredictionValuesChange per feature, mean over the CatBoost fold members.
-- `shap_summary`: SHAP values (TreeExplainer, log-odds of P(SC), mean over the members) of a
-  subsample of snapshots: beeswarm and the direction in which each feature moves P(SC).
-- `shap_ramp`: SHAP and values of the top features at every temperature of one material's ramp.
+- `shap_summary`: SHAP values (TreeExplainer, mean over the members) of a subsample of the model's
+  input rows: beeswarm and the direction in which each feature moves the prediction.
+- `shap_ramp` (classifiers): SHAP and values of the top features at every temperature of one ramp.
 - `latent_vs_magpie`: Spearman correlations between ground-state latents and Magpie features.
-- `feature_vs_tc`: the top features' ground-state values against Tc.
+- `feature_vs_tc`: the top features' per-material values against Tc.
 - `latent_maps`: PCA and UMAP of the ground-state latents, coloured by Tc and by class.
-- `lattice_probe`: latents of one static structure under isotropic lattice scaling.
+- `lattice_probe`: the prediction and top features of one structure under isotropic lattice scaling.
 """
 
 from __future__ import annotations
@@ -25,21 +27,23 @@ from matplotlib.figure import Figure
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from .composition import PREFIX, magpie_labels
 from .data import read_structure
 from .evaluate import materials_table
-from .groups import prepare
+from .groups import GROUPS, RAMP_GROUPS, prepare
 from .mlff import load_mlff
-from .models import CatBoostSC, TcModel
+from .models import MODEL_FILE, CatBoostSC, CatBoostTc, TcModel
+from .pipeline import MaterialError, model_rows, ordered_cell
 from .ramp import RampConfig
-from .structures import order
 
 __all__ = [
     "EXAMPLE",
     "RAMP_MATERIALS",
     "SCALES",
+    "STATIC_GROUPS",
+    "display",
     "explain",
     "feature_vs_tc",
+    "group_of",
     "importance",
     "lattice_probe",
     "latent_maps",
@@ -59,6 +63,7 @@ RAMP_MATERIALS = (
 )
 EXAMPLE = Path(__file__).parent / "data" / "YBa2Cu3O7.cif"  # ships in the package
 SCALES = tuple(np.round(np.linspace(0.94, 1.06, 9), 3))
+STATIC_GROUPS = ("magpie", "temperature", "latent")  # inputs a static cell gives: its latent and formula
 
 
 def _figure(**kw) -> Figure:
@@ -75,22 +80,32 @@ def _save(fig: Figure, path: Path) -> Path:
 
 
 def _boosters(model: TcModel) -> list:
-    """The CatBoost classifiers of the model's fold members (importances and SHAP need trees)."""
-    found = [m.model_ for m in model.members if isinstance(m, CatBoostSC)]
+    """The CatBoost models of the fold members (importances and SHAP need trees)."""
+    found = [m.model_ for m in model.members if isinstance(m, (CatBoostSC, CatBoostTc))]
     if not found:
         raise ValueError("the model has no CatBoost members; importances and SHAP need a catboost model")
     return found
 
 
+def group_of(feature: str) -> str | None:
+    """Name of the feature group a model input belongs to (`{column}@min/@max` as its column)."""
+    col = feature.split("@")[0]
+    return next((n for n, g in GROUPS.items() if re.fullmatch(g.pattern, col)), None)
+
+
 def display(feature: str) -> str:
-    """Plot label of a model input: Magpie columns get matminer's feature name."""
-    if feature.startswith(PREFIX):
-        return f"{feature} ({magpie_labels()[int(feature[len(PREFIX) :])].removeprefix('MagpieData ')})"
-    return feature
+    """Plot label of a model input: the column with its group's label where that says more
+    (Magpie columns: matminer's feature name)."""
+    col, group = feature.split("@")[0], group_of(feature)
+    label = GROUPS[group].labels([col])[col].removeprefix("MagpieData ") if group else col
+    return feature if label == col else f"{feature} ({label})"
 
 
-def _latents(features) -> list[str]:
-    return [f for f in features if re.fullmatch(r"latent_\d+", f)]
+def _target(model: TcModel) -> str:
+    """What a SHAP value of the model adds to: the members' raw output."""
+    if not model.regressor:
+        return "log-odds of P(SC)"
+    return "log(1 + Tc/K)" if model.meta.params.get("log_target") else "Tc (K)"
 
 
 def short_name(name: str) -> str:
@@ -131,7 +146,7 @@ def importance(model: TcModel, out: Path, top: int = 20) -> pd.DataFrame:
 
 
 def shap_values(model: TcModel, X: np.ndarray) -> np.ndarray:
-    """SHAP values (rows, features) of the log-odds of P(SC), mean over the CatBoost members."""
+    """SHAP values (rows, features) of the members' raw output (`_target`), mean over the members."""
     import shap
 
     return np.mean([shap.TreeExplainer(b).shap_values(np.asarray(X, np.float32)) for b in _boosters(model)], axis=0)
@@ -140,21 +155,24 @@ def shap_values(model: TcModel, X: np.ndarray) -> np.ndarray:
 def shap_summary(
     model: TcModel, snapshots: pd.DataFrame, out: Path, max_rows: int = 3000, seed: int = 0, top: int = 20
 ) -> pd.DataFrame:
-    """SHAP of at most `max_rows` random snapshots: `shap_beeswarm.png` (the `top` features by mean
-    |SHAP|) and `shap_direction.csv` (feature, mean_abs_shap, corr: Spearman between a feature's
-    value and its SHAP value, direction: whether a higher value raises or lowers P(SC))."""
+    """SHAP of at most `max_rows` random input rows (snapshots for a classifier, materials for a
+    regressor): `shap_beeswarm.png` (the `top` features by mean |SHAP|) and `shap_direction.csv`
+    (feature, mean_abs_shap, corr: Spearman between a feature's value and its SHAP value,
+    direction: whether a higher value raises or lowers P(SC) or Tc)."""
     import shap  # heavy (numba): only the SHAP studies need it
 
-    rows = snapshots.sample(n=min(max_rows, len(snapshots)), random_state=seed)
+    inputs = model.inputs(snapshots)
+    rows = inputs.sample(n=min(max_rows, len(inputs)), random_state=seed)
     X = rows[model.features].to_numpy(np.float32)
     sv = shap_values(model, X)
     corr = np.array([spearman(X[:, [j]], sv[:, [j]])[0, 0] for j in range(X.shape[1])])
+    what = "Tc" if model.regressor else "P(SC)"
     table = pd.DataFrame(
         {
             "feature": model.features,
             "mean_abs_shap": np.abs(sv).mean(axis=0),
             "corr": corr,
-            "direction": np.where(np.isnan(corr), "none", np.where(corr >= 0, "raises P(SC)", "lowers P(SC)")),
+            "direction": np.where(np.isnan(corr), "none", np.where(corr >= 0, f"raises {what}", f"lowers {what}")),
         }
     ).sort_values("mean_abs_shap", ascending=False, ignore_index=True)
     table.to_csv(out / "shap_direction.csv", index=False)
@@ -167,8 +185,8 @@ def shap_summary(
         plot_size=None,
         ax=ax,
     )
-    ax.set_title(f"SHAP of log-odds P(SC), {len(rows)} snapshots")
-    ax.set_xlabel("SHAP value (log-odds of P(SC))")
+    ax.set_title(f"SHAP of {_target(model)}, {len(rows)} {'materials' if model.regressor else 'snapshots'}")
+    ax.set_xlabel(f"SHAP value ({_target(model)})")
     _save(fig, out / "shap_beeswarm.png")
     return table
 
@@ -188,9 +206,12 @@ def ramp_materials(snapshots: pd.DataFrame, names=RAMP_MATERIALS) -> list[str]:
 
 
 def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list[str], out: Path) -> list[Path]:
-    """SHAP values of `features` at every temperature of material `name`'s ramp: an animated GIF
-    (one frame per temperature, Tc marked) `shap_ramp-<short name>.gif` and line plots of P(SC),
-    the SHAP values and the feature values (z-scores over all snapshots) against T, `.png`."""
+    """SHAP values of a classifier's `features` at every temperature of material `name`'s ramp: an
+    animated GIF (one frame per temperature, Tc marked) `shap_ramp-<short name>.gif` and line plots
+    of P(SC), the SHAP values and the feature values (z-scores over all snapshots) against T, `.png`.
+    `snapshots`: the classifier's input rows (`model.inputs`)."""
+    if model.regressor:
+        raise ValueError("SHAP along a ramp needs a snapshot classifier; a regressor sees one row per material")
     rows = snapshots[snapshots["name"] == name].sort_values("T_target")
     if rows.empty:
         raise ValueError(f"{name}: not in the snapshots")
@@ -259,10 +280,10 @@ def latent_vs_magpie(materials: pd.DataFrame, out: Path, top: int = 30) -> pd.Da
     `latent_magpie_heatmap.png` (rows and columns in hierarchical-clustering order) and the `top`
     pairs by |rho|, `latent_magpie_pairs.csv` (latent, magpie_feature, label, spearman)."""
     g = [c for c in materials if c.startswith("g_latent_")]
-    m = [c for c in materials if c.startswith("magpie_")]
+    m = GROUPS["magpie"].columns(materials)
     ok = materials[m].notna().all(axis=1)
     rho = spearman(materials.loc[ok, g].to_numpy(float), materials.loc[ok, m].to_numpy(float))
-    labels = dict(zip(m, magpie_labels()))
+    labels = GROUPS["magpie"].labels(m)
     flat = pd.DataFrame(
         {
             "latent": np.repeat([c[2:] for c in g], len(m)),
@@ -289,21 +310,20 @@ def latent_vs_magpie(materials: pd.DataFrame, out: Path, top: int = 30) -> pd.Da
 
 
 def feature_vs_tc(materials: pd.DataFrame, features: list[str], out: Path, bins: int = 10) -> Path:
-    """`feature_vs_tc.png`: each latent feature's ground-state value against Tc across materials,
-    scatter plus the mean Tc in quantile bins of the feature."""
-    features = _latents(features)
+    """`feature_vs_tc.png`: each of `features` against Tc across `materials` (one row per material
+    holding the features and `tc`), scatter plus the mean Tc in quantile bins of the feature."""
     ncol = min(4, len(features))
     nrow = -(-len(features) // ncol)
     fig = _figure(figsize=(3.2 * ncol, 2.8 * nrow), dpi=100)
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, f in zip(axes.ravel(), features):
-        x, tc = materials[f"g_{f}"], materials["tc"]
+        x, tc = materials[f], materials["tc"]
         ax.scatter(x, tc, s=5, alpha=0.35, color="tab:blue")
         b = pd.qcut(x.rank(method="first"), min(bins, len(x)), labels=False)
         binned = pd.DataFrame({"x": x, "tc": tc}).groupby(b).mean()
         ax.plot(binned["x"], binned["tc"], "o-", color="tab:orange", ms=3, label="binned mean")
         ax.set(
-            xlabel=f"{f} (ground state)",
+            xlabel=display(f),
             ylabel="Tc (K)",
             title=f"rho = {spearman(x.to_numpy()[:, None], tc.to_numpy()[:, None])[0, 0]:.2f}",
         )
@@ -351,56 +371,76 @@ def latent_maps(materials: pd.DataFrame, out: Path, seed: int = 0) -> list[Path]
     return paths
 
 
+def _static(model: TcModel, cells: list[Structure], name: str, device: str) -> pd.DataFrame:
+    """A classifier's inputs and mean P(SC) per static cell: each ordered cell's latent read as a
+    snapshot at the ramp's lowest temperature (no relaxation, no thermal motion)."""
+    config = RampConfig(**model.meta.ramp)
+    mlff = load_mlff(model.meta.backend, model.meta.weights, device)
+    atoms = [AseAtomsAdaptor.get_atoms(ordered_cell(c, name, config).structure) for c in cells]
+    for a in atoms:
+        mlff.check(a)
+    latent = np.array([p.latent for p in mlff.predict(atoms)], np.float32)
+    rows = pd.DataFrame(latent, columns=[f"latent_{i}" for i in range(latent.shape[1])]).assign(
+        name=name,
+        formula=cells[0].composition.formula,
+        T_target=config.t_min,
+        backend=mlff.name,
+        latent_size=mlff.latent_size,
+        volume_per_atom=[a.get_volume() / len(a) for a in atoms],
+    )
+    return model.inputs(rows).assign(p_sc=model.proba(rows).mean(axis=0))
+
+
+def _ramped(model: TcModel, cell: Structure, name: str, device: str) -> pd.DataFrame:
+    """The model's input row and mean prediction for `cell` ramped at that fixed cell: a
+    classifier's lowest-temperature snapshot and P(SC), or a regressor's material row and Tc."""
+    try:
+        ramp = model_rows(cell, model, name=name, device=device, relax_cell=False)
+    except Exception as exc:
+        raise MaterialError(f"{name} at {cell.volume / len(cell):.2f} Å³/site: {type(exc).__name__}: {exc}") from exc
+    x = model.inputs(ramp).assign(volume_per_atom=ramp["volume_per_atom"].iloc[0])
+    if model.regressor:
+        return x.assign(tc=model.predict(ramp).mean(axis=0))
+    x = x.nsmallest(1, "T_target")
+    return x.assign(p_sc=model.proba(x).mean(axis=0))
+
+
 def lattice_probe(
     model: TcModel, out: Path, features: list[str], structure=None, scales=SCALES, device: str = "auto"
 ) -> pd.DataFrame:
-    """Scale a static structure's lattice isotropically by each of `scales` and compute its latent
-    with the model's backend: `lattice_probe.csv` (scale, volume_per_atom, p_sc: the model's mean
-    P(SC) at the ramp's lowest temperature, and the latent `features`) and `lattice_probe.png`.
-    `structure`: a pymatgen Structure or a file (default: the YBa2Cu3O7 example); disordered ones
-    are ordered as a ramp would order them."""
-    cfg = RampConfig(**model.meta.ramp)
+    """Scale a structure's lattice isotropically by each of `scales` and predict on every scaled
+    cell: `lattice_probe.csv` (scale, volume_per_atom, the prediction — `p_sc`, a classifier's
+    mean P(SC) at the lowest ramp temperature, or `tc`, a regressor's mean Tc in K — and the model
+    inputs `features`) and `lattice_probe.png`. A classifier on `STATIC_GROUPS` reads each static
+    cell's latent; any other model gets each cell ramped with its backend, weights and ramp
+    settings, the scaled cell kept (`model_rows` with `relax_cell=False`). `structure`: a pymatgen
+    Structure or a file (default: the YBa2Cu3O7 example)."""
     if not isinstance(structure, Structure):
         structure = read_structure(structure or EXAMPLE)
-    cell = order(structure, max_atoms=cfg.max_atoms, min_atoms=cfg.min_atoms, tol=cfg.composition_tol, seed=cfg.seed)
-    atoms = AseAtomsAdaptor.get_atoms(cell.structure)
-    mlff = load_mlff(model.meta.backend, model.meta.weights, device)
-    mlff.check(atoms)
-    scaled = []
-    for s in scales:
-        a = atoms.copy()
-        a.set_cell(atoms.cell * s, scale_atoms=True)
-        scaled.append(a)
-    latent = np.array([p.latent for p in mlff.predict(scaled)], np.float32)
-    lat = pd.DataFrame(latent, columns=[f"latent_{i}" for i in range(latent.shape[1])])
-    lat = lat.assign(
-        T_target=cfg.t_min, backend=mlff.name, latent_size=mlff.latent_size, formula=structure.composition.formula
-    )
-    features = _latents(features)
-    table = pd.DataFrame(
-        {
-            "scale": list(scales),
-            "volume_per_atom": [a.get_volume() / len(a) for a in scaled],
-            "p_sc": model.proba(lat).mean(axis=0),
-        }
-    )
-    table = pd.concat([table, lat[features]], axis=1)
+    name, target = structure.composition.reduced_formula, "tc" if model.regressor else "p_sc"
+    cells = [structure.copy().scale_lattice(structure.volume * s**3) for s in scales]
+    if model.regressor or not set(model.meta.groups) <= set(STATIC_GROUPS):
+        rows = pd.concat([_ramped(model, c, name, device) for c in cells], ignore_index=True)
+    else:
+        rows = _static(model, cells, name, device)
+    table = pd.concat([pd.DataFrame({"scale": list(scales)}), rows[["volume_per_atom", target, *features]]], axis=1)
     table.to_csv(out / "lattice_probe.csv", index=False)
 
-    v0 = atoms.get_volume() / len(atoms)
+    v0 = table["volume_per_atom"].iloc[0] / scales[0] ** 3
     ncol = 3
     nrow = -(-(len(features) + 1) // ncol)
     fig = _figure(figsize=(3.3 * ncol, 2.5 * nrow), dpi=100)
     axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True)
-    for ax, col in zip(axes.ravel(), ["p_sc", *features]):
-        ax.plot(table["volume_per_atom"], table[col], "o-", ms=3, color="k" if col == "p_sc" else "tab:blue")
+    titles = {"p_sc": "P(SC) at lowest T, mean", "tc": "predicted Tc (K), mean"}
+    for ax, col in zip(axes.ravel(), [target, *features]):
+        ax.plot(table["volume_per_atom"], table[col], "o-", ms=3, color="k" if col == target else "tab:blue")
         ax.axvline(v0, color="tab:orange", ls="--", lw=1)
-        ax.set_title("P(SC) at lowest T" if col == "p_sc" else col, fontsize=9)
+        ax.set_title(titles.get(col, col), fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("volume per atom (Å³)")
     for ax in axes.ravel()[len(features) + 1 :]:
         ax.axis("off")
-    fig.suptitle(f"{structure.composition.reduced_formula}: lattice scaled {scales[0]}–{scales[-1]}", fontsize=10)
+    fig.suptitle(f"{name}: lattice scaled {scales[0]}–{scales[-1]}, cell kept", fontsize=10)
     _save(fig, out / "lattice_probe.png")
     return table
 
@@ -418,18 +458,20 @@ def explain(
     device: str = "auto",
     log=print,
 ) -> dict[str, Path]:
-    """Run every study for the model in `model_dir` on `snapshots` into `out`.
+    """Run every study for the model in `model_dir` on `snapshots` into `out`, with the model's
+    metadata as `model.json` (the report reads its kind).
 
-    `materials`: names for `shap_ramp` (default: `ramp_materials`); `structure`: the lattice
-    probe's structure; `top`: features followed by the ramp, Tc and lattice studies. Returns the
-    written files by file name."""
+    `materials`: names for `shap_ramp` (default: `ramp_materials`; a regressor has no ramp study);
+    `structure`: the lattice probe's structure; `top`: features followed by the ramp, Tc and
+    lattice studies (by importance, the temperature left out; the probe's from the ramp groups).
+    Returns the written files by file name."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = TcModel.load(model_dir)
     model.check(snapshots)
-    snap = snapshots.reset_index(drop=True)
-    snap = prepare(snap, model.meta.groups)
-    files: dict[str, Path] = {}
+    snap = prepare(snapshots.reset_index(drop=True), model.meta.groups)
+    (out / MODEL_FILE).write_text(model.meta.to_json())
+    files: dict[str, Path] = {MODEL_FILE: out / MODEL_FILE}
 
     def wrote(*paths: Path) -> None:
         files.update({p.name: p for p in paths})
@@ -440,18 +482,27 @@ def explain(
     log("SHAP summary")
     direction = shap_summary(model, snap, out, max_rows=max_rows, seed=seed)
     wrote(out / "shap_direction.csv", out / "shap_beeswarm.png")
-    for name in materials or ramp_materials(snap):
-        log(f"SHAP along the ramp of {name}")
-        wrote(*shap_ramp(model, snap, name, list(direction["feature"].head(top)), out))
+    if model.regressor:
+        log("SHAP along a ramp: skipped (a regressor sees one row per material, no temperature axis)")
+    else:
+        for name in materials or ramp_materials(snap):
+            log(f"SHAP along the ramp of {name}")
+            wrote(*shap_ramp(model, snap, name, list(direction["feature"].head(top)), out))
     log("ground-state latents vs Magpie features")
     mat = materials_table(snap)
     latent_vs_magpie(mat, out)
     wrote(out / "latent_magpie_pairs.csv", out / "latent_magpie_heatmap.png")
-    best = _latents(imp["feature"])[:top]
-    wrote(feature_vs_tc(mat, best, out))
+    ranked = list(imp["feature"])
+    best = [f for f in ranked if group_of(f) != "temperature"][:top]
+    if model.regressor:
+        per_material = model.inputs(snap)
+    else:  # the ground state: each material's lowest-temperature snapshot
+        per_material = snap.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
+    wrote(feature_vs_tc(per_material, best, out))
+    log("lattice-scaling probe")  # before UMAP: after it, torch ramps ~10x slower under OMP_NUM_THREADS=1
+    probe = [f for f in ranked if group_of(f) in RAMP_GROUPS][:top]
+    lattice_probe(model, out, probe, structure=structure, device=device)
+    wrote(out / "lattice_probe.csv", out / "lattice_probe.png")
     log("latent maps")
     wrote(*latent_maps(mat, out, seed=seed))
-    log("lattice-scaling probe")
-    lattice_probe(model, out, best, structure=structure, device=device)
-    wrote(out / "lattice_probe.csv", out / "lattice_probe.png")
     return files

@@ -2,14 +2,14 @@
 
 Ordered cell -> relaxed cell -> phonons, neighbour contrast and thermal samples -> rows.
 `ramp_structure` carries one structure through; `simulate_material` adds a bundled or
-user material's identity and labels (what a snapshot build stores); `predict_tc` ramps a new
-structure with a trained model's backend and settings and reads Tc off P(SC | T).
+user material's identity and labels (what a snapshot build stores); `model_rows` ramps a new
+structure with a trained model's backend and settings, and `predict_tc` reads Tc off its rows
+(P(SC | T) of a classifier, or a regressor's Tc).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -30,7 +30,15 @@ from .samplers import SAMPLERS
 from .structures import OrderedCell, order
 from .tc import tc_summary
 
-__all__ = ["MaterialError", "ordered_cell", "predict_tc", "ramp_structure", "shipped_model_dir", "simulate_material"]
+__all__ = [
+    "MaterialError",
+    "model_rows",
+    "ordered_cell",
+    "predict_tc",
+    "ramp_structure",
+    "shipped_model_dir",
+    "simulate_material",
+]
 
 
 class MaterialError(RuntimeError):
@@ -57,8 +65,10 @@ def ramp_structure(
     mlff: str = "chgnet",
     weights: str | None = None,
     device: str = "auto",
+    relax_cell: bool = True,
 ) -> pd.DataFrame:
-    """One (pymatgen) structure through the method: order it, relax the cell, compute its
+    """One (pymatgen) structure through the method: order it, relax the cell (positions only
+    when not `relax_cell`: the lattice probe keeps its scaled cells), compute its
     phonons and neighbour contrast, and sample it through the temperature grid with
     `config.sampler`. One row per temperature: the material's descriptors (the same on every
     row; `tcramp.snapshots.read_descriptors` takes them once), cell and backend columns, then
@@ -70,7 +80,7 @@ def ramp_structure(
     cell = ordered_cell(structure, name, config)
     atoms = AseAtomsAdaptor.get_atoms(cell.structure)
     model.check(atoms)
-    relaxed = relax(atoms, model, fmax=config.relax_fmax, steps=config.relax_steps)
+    relaxed = relax(atoms, model, fmax=config.relax_fmax, steps=config.relax_steps, cell=relax_cell)
     phonon = phonons(
         relaxed.atoms,
         model,
@@ -138,6 +148,24 @@ def shipped_model_dir() -> Traversable:
     return resources.files("tcramp") / "shipped"
 
 
+def model_rows(
+    structure: Structure, model: TcModel, *, name: str, device: str = "auto", relax_cell: bool = True
+) -> pd.DataFrame:
+    """`ramp_structure` rows of `structure` with `model`'s backend, weights and ramp settings, plus
+    the `name` and `formula` columns `model.inputs` reads."""
+    meta = model.meta
+    rows = ramp_structure(
+        structure,
+        name=name,
+        config=RampConfig(**meta.ramp),
+        mlff=meta.backend,
+        weights=meta.weights,
+        device=device,
+        relax_cell=relax_cell,
+    )
+    return rows.assign(name=name, formula=structure.composition.formula)
+
+
 def predict_tc(
     structure: Structure | str | Path,
     model: TcModel | str | Path | None = None,
@@ -162,11 +190,8 @@ def predict_tc(
     if isinstance(structure, (str, Path)):
         name = name if name != "structure" else Path(structure).stem
         structure = read_structure(structure, name=name)
-    meta = model.meta
-    config = replace(RampConfig(**meta.ramp), torch_threads=threads or os.cpu_count() or 1)
-    torch.set_num_threads(config.torch_threads)
-    rows = ramp_structure(structure, name=name, config=config, mlff=meta.backend, weights=meta.weights, device=device)
-    rows = rows.assign(formula=structure.composition.formula)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    rows = model_rows(structure, model, name=name, device=device)
     if model.regressor:
         tc = model.predict(rows)[:, 0]
         return {

@@ -53,8 +53,10 @@ def relax(
     fmax: float = FMAX,
     steps: int = STEPS,
     max_volume_change: float = MAX_VOLUME_CHANGE,
+    cell: bool = True,
 ) -> Relaxation:
-    """Relax positions and cell of `atoms` (left untouched) until every force is below `fmax`.
+    """Relax positions and cell of `atoms` (left untouched) until every force is below `fmax`;
+    positions only when not `cell` (the cell kept as given, e.g. a strained one).
 
     Raises `RelaxError` naming the formula and the reason when not converged within `steps`, when
     energy or forces become non-finite, or when |ΔV/V| exceeds `max_volume_change`.
@@ -64,8 +66,8 @@ def relax(
     formula = a.get_chemical_formula()
     e0, v0 = a.get_potential_energy(), a.get_volume()
     frac0 = a.get_scaled_positions()
-    cell_filter = FrechetCellFilter(a)
-    opt = FIRE(cell_filter, logfile=None)
+    target = FrechetCellFilter(a) if cell else a
+    opt = FIRE(target, logfile=None)
 
     def check() -> None:
         e, f = a.get_potential_energy(), a.get_forces()  # cached: no extra model call
@@ -79,7 +81,7 @@ def relax(
 
     opt.attach(check)
     converged = opt.run(fmax=fmax, steps=steps)
-    reached = float(np.linalg.norm(cell_filter.get_forces(), axis=1).max())
+    reached = float(np.linalg.norm(target.get_forces(), axis=1).max())
     if not converged:
         raise RelaxError(
             f"{formula}: relaxation not converged in {steps} steps (max force {reached:.3f} eV/Å > fmax {fmax} eV/Å)"

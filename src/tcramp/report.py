@@ -11,6 +11,8 @@ from urllib.parse import quote
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .models import MODEL_FILE, REGRESSORS, ModelMeta
+
 __all__ = ["build_report", "markdown_html", "plot_curve"]
 
 
@@ -59,45 +61,14 @@ EVALUATION_FIGURES = (
         "where the monotone fit crosses 50 % (orange), the known Tc is dashed black.",
     ),
 )
-EXPLAIN_FIGURES = (
-    (
-        "importance.png",
-        "CatBoost PredictionValuesChange of the 20 most important latent features, averaged over "
-        "the fold models: how much a feature's splits move the prediction on average. Full "
-        "ranking in importance.csv.",
-    ),
-    (
-        "shap_beeswarm.png",
-        "SHAP values (contribution to the log-odds of P(SC)) of snapshots, one dot each, "
-        "features sorted by mean |SHAP|. Colour is the feature's value: red dots on the right "
-        "mean high values raise P(SC). shap_direction.csv lists each feature's mean |SHAP| and "
-        "the Spearman correlation between its value and its SHAP value.",
-    ),
-    (
-        "shap_ramp-*",
-        {
-            ".gif": "Animation along one material's ramp, one frame per temperature: the red dot follows P(SC) "
-            "(top, dashed line = known Tc); bars are the SHAP values of the top features at that "
-            "temperature (red raises P(SC), blue lowers it), labels give the feature's z-score over all "
-            "snapshots.",
-            ".png": "The same ramp as lines: mean P(SC) (top), the top features' SHAP values (middle) and their "
-            "values as z-scores over all snapshots (bottom) against temperature; the dashed orange line "
-            "is the known Tc. Features whose SHAP turns sign near Tc carry the transition.",
-        },
-    ),
-    (
-        "latent_magpie_heatmap.png",
-        "Spearman correlation across materials between each ground-state latent "
-        "(rows) and each Magpie composition feature (columns), both in hierarchical-"
-        "clustering order. Blocks of red or blue show latents that encode a "
-        "chemical trend; latent_magpie_pairs.csv lists the strongest pairs.",
-    ),
-    (
-        "feature_vs_tc.png",
-        "Each top-importance feature's ground-state value against Tc, one dot per material; "
-        "the orange line is the mean Tc in ten quantile bins of the feature, the title its "
-        "Spearman correlation with Tc.",
-    ),
+HEATMAP = (
+    "latent_magpie_heatmap.png",
+    "Spearman correlation across materials between each ground-state latent "
+    "(rows) and each Magpie composition feature (columns), both in hierarchical-"
+    "clustering order. Blocks of red or blue show latents that encode a "
+    "chemical trend; latent_magpie_pairs.csv lists the strongest pairs.",
+)
+MAPS = (
     (
         "latent_pca.png",
         "PCA of the standardised ground-state latents, coloured by Tc (left) and by class "
@@ -108,14 +79,83 @@ EXPLAIN_FIGURES = (
         "UMAP of the same latents: neighbourhoods are meaningful, distances between distant "
         "clusters are not. Classes that form islands are separated by the force field itself.",
     ),
-    (
-        "lattice_probe.png",
-        "A static structure with its lattice scaled isotropically (0.94–1.06): the model's "
-        "P(SC) at the lowest ramp temperature and the top features against volume per atom; "
-        "the dashed line is the unscaled cell. Steep features respond to compression like "
-        "pressure would.",
-    ),
 )
+PROBE = (
+    "A structure with its lattice scaled isotropically (0.94–1.06): {what} and the most important "
+    "inputs that a ramp computes (not composition or T) against volume per atom, the dashed line "
+    "marking the unscaled cell. {how} Steep features respond to compression like pressure would."
+)
+RAMPED = "Each scaled cell is ramped with the model's settings at that cell (positions relaxed, cell kept)."
+# Explain figures by model kind: a snapshot classifier (P(SC) per snapshot) or a Tc regressor.
+EXPLAIN_FIGURES = {
+    "classifier": (
+        (
+            "importance.png",
+            "CatBoost PredictionValuesChange of the 20 most important inputs, averaged over the fold "
+            "models: how much a feature's splits move P(SC) on average. Full ranking in importance.csv.",
+        ),
+        (
+            "shap_beeswarm.png",
+            "SHAP values (contribution to the log-odds of P(SC)) of snapshots, one dot each, "
+            "features sorted by mean |SHAP|. Colour is the feature's value: red dots on the right "
+            "mean high values raise P(SC). shap_direction.csv lists each feature's mean |SHAP| and "
+            "the Spearman correlation between its value and its SHAP value.",
+        ),
+        (
+            "shap_ramp-*",
+            {
+                ".gif": "Animation along one material's ramp, one frame per temperature: the red dot follows "
+                "P(SC) (top, dashed line = known Tc); bars are the SHAP values of the top features at that "
+                "temperature (red raises P(SC), blue lowers it), labels give the feature's z-score over all "
+                "snapshots.",
+                ".png": "The same ramp as lines: mean P(SC) (top), the top features' SHAP values (middle) and "
+                "their values as z-scores over all snapshots (bottom) against temperature; the dashed orange "
+                "line is the known Tc. Features whose SHAP turns sign near Tc carry the transition.",
+            },
+        ),
+        HEATMAP,
+        (
+            "feature_vs_tc.png",
+            "Each top-importance input (temperature left out) at the material's lowest-temperature "
+            "snapshot against Tc, one dot per material; the orange line is the mean Tc in ten quantile "
+            "bins of the feature, the title its Spearman correlation with Tc.",
+        ),
+        *MAPS,
+        (
+            "lattice_probe.png",
+            PROBE.format(
+                what="the model's P(SC) at the lowest ramp temperature",
+                how="A classifier on latent, Magpie and T inputs reads each static cell's latent; with "
+                "other inputs each scaled cell is ramped with the model's settings, the cell kept.",
+            ),
+        ),
+    ),
+    "regressor": (
+        (
+            "importance.png",
+            "CatBoost PredictionValuesChange of the 20 most important inputs, averaged over the fold "
+            "models: how much a feature's splits move the predicted Tc on average. Full ranking in "
+            "importance.csv.",
+        ),
+        (
+            "shap_beeswarm.png",
+            "SHAP values (contribution to the predicted Tc, in the model's output units given on the "
+            "axis) of materials, one dot each, features sorted by mean |SHAP|. Colour is the feature's "
+            "value: red dots on the right mean high values raise Tc. shap_direction.csv lists each "
+            "feature's mean |SHAP| and the Spearman correlation between its value and its SHAP value.",
+        ),
+        HEATMAP,
+        (
+            "feature_vs_tc.png",
+            "Each top-importance input as the regressor reads it (a material's value; @min / @max: at "
+            "the lowest / highest ramp temperature) against Tc, one dot per material; the orange line "
+            "is the mean Tc in ten quantile bins of the feature, the title its Spearman correlation "
+            "with Tc.",
+        ),
+        *MAPS,
+        ("lattice_probe.png", PROBE.format(what="the model's predicted Tc (mean over the fold models)", how=RAMPED)),
+    ),
+}
 # Tables shown (first rows) after the figure of the same study, and copied for download.
 TABLES = {
     "importance.png": ("importance.csv", 10),
@@ -185,6 +225,20 @@ def _table_html(path: Path, rows: int) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _model_line(meta: ModelMeta) -> str:
+    """What the explained model is, and for a regressor why there is no SHAP along a ramp."""
+    line = (
+        f"Model: {meta.kind} on the feature groups {', '.join(meta.groups)}, {meta.n_members} fold models, "
+        f"grouped-CV Tc MAE {meta.cv['tc_mae']:.2f} K. "
+    )
+    if meta.kind in REGRESSORS:
+        return line + (
+            "A Tc regressor: one input row per material, so there is no SHAP along a ramp (it has no "
+            "temperature axis); SHAP and the probe show predicted Tc."
+        )
+    return line + "A snapshot classifier of P(SC | T): Tc is where P(SC) along the ramp crosses 50 %."
+
+
 def build_report(
     out: str | Path, evaluation_dir: str | Path | None = None, explain_dir: str | Path | None = None
 ) -> Path:
@@ -225,7 +279,9 @@ def build_report(
     if explain_dir:
         src = Path(explain_dir)
         body.append("<h2>Interpretation</h2>")
-        body += figures(src, EXPLAIN_FIGURES)
+        meta = ModelMeta.from_json((src / MODEL_FILE).read_text(), src / MODEL_FILE)
+        body.append(f"<p>{html.escape(_model_line(meta))}</p>")
+        body += figures(src, EXPLAIN_FIGURES["regressor" if meta.kind in REGRESSORS else "classifier"])
     if len(body) == 1:
         body.append("<p>Nothing to show: give an evaluation and/or an explain directory.</p>")
     page = (

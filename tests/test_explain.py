@@ -43,7 +43,7 @@ CSVS = {
 def explained(tiny_snapshots, tmp_path_factory):
     _, df = tiny_snapshots
     root = tmp_path_factory.mktemp("explain")
-    model, _ = train(df, "catboost", {"iterations": 30, "depth": 3}, folds=2, config=TINY)
+    model, _ = train(df, "catboost", {"iterations": 30, "depth": 3}, groups=("latent",), folds=2, config=TINY)
     model.save(root / "model")
     files = explain(root / "model", df, root / "out", device="cpu", log=lambda *a: None)
     return root, df, files

@@ -74,8 +74,8 @@ def test_hybrid_switches_at_the_crossover_and_counts_calls(chgnet, nb8):
 def test_harmonic_build_records_and_resume(small, tmp_path):
     """A harmonic-sampled build goes through the same run, records and resume as MD."""
 
-    config = replace(TINY, sampler="harmonic")
-    assert config.settings_hash != TINY.settings_hash
+    config, md = TINY, replace(TINY, sampler="md")  # harmonic is the default sampler
+    assert config.sampler == "harmonic" and config.settings_hash != md.settings_hash
     res = simulate(small[:2], tmp_path / "h", config, workers=0, device="cpu")
     assert res.ok and len(res.finished) == 2
     df = read_snapshots(tmp_path / "h")
@@ -84,4 +84,4 @@ def test_harmonic_build_records_and_resume(small, tmp_path):
     assert len(read_descriptors(tmp_path / "h")) == 2
     assert sorted(simulate(small[:2], tmp_path / "h", config, workers=0).skipped) == sorted(m.name for m in small[:2])
     with pytest.raises(ValueError, match="other settings"):
-        simulate(small[:2], tmp_path / "h", TINY, workers=0)
+        simulate(small[:2], tmp_path / "h", md, workers=0)

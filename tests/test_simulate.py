@@ -43,8 +43,12 @@ def test_simulate_in_process_labels_and_resume(small, tmp_path):
     assert (df.latent_size == 64).all() and "latent_63" in df and df["latent_0"].dtype == np.float32
     assert (df.backend == "chgnet").all() and df.ramp_hash.nunique() == 1
     assert not df.duplicated(["name", "T_target"]).any()
-    for col in ["parent_id", "group", "sc_class", "synth_doped", "T_measured", "energy_per_atom", "volume_per_atom"]:
+    for col in ["parent_id", "group", "sc_class", "synth_doped", "energy_per_atom", "volume_per_atom"]:
         assert df[col].notna().all()
+    # the default sampler draws quantum-harmonic configurations; latents hold float16 values
+    assert (df.sampler_statistics == "quantum").all() and df.T_measured.isna().all()
+    lat = df.filter(regex=r"^latent_").to_numpy()
+    assert np.array_equal(lat.astype(np.float16).astype(np.float32), lat)
     again = simulate(small, tmp_path / "out", TINY, workers=0, device="cpu")
     assert again.finished == [] and sorted(again.skipped) == sorted(SMALL)
     with pytest.raises(ValueError, match="other settings"):

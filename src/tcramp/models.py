@@ -48,6 +48,21 @@ class _Classifier(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
+def _catboost(est, cls):
+    """A CatBoost model of class `cls` with the tree parameters of tcramp estimator `est`."""
+    return cls(
+        iterations=est.iterations,
+        depth=est.depth,
+        learning_rate=est.learning_rate,
+        l2_leaf_reg=est.l2_leaf_reg,
+        border_count=est.border_count,
+        random_seed=est.random_seed,
+        thread_count=est.thread_count,
+        verbose=False,
+        allow_writing_files=False,
+    )
+
+
 class CatBoostSC(_Classifier):
     """CatBoost classifier of T < Tc from snapshot features."""
 
@@ -72,17 +87,7 @@ class CatBoostSC(_Classifier):
     def fit(self, X, y, groups=None):
         from catboost import CatBoostClassifier
 
-        self.model_ = CatBoostClassifier(
-            iterations=self.iterations,
-            depth=self.depth,
-            learning_rate=self.learning_rate,
-            l2_leaf_reg=self.l2_leaf_reg,
-            border_count=self.border_count,
-            random_seed=self.random_seed,
-            thread_count=self.thread_count,
-            verbose=False,
-            allow_writing_files=False,
-        )
+        self.model_ = _catboost(self, CatBoostClassifier)
         self.model_.fit(np.asarray(X, np.float32), np.asarray(y, int))
         self.classes_ = np.array([False, True])
         return self
@@ -241,17 +246,7 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
         from catboost import CatBoostRegressor
 
         y = np.asarray(y, float)
-        self.model_ = CatBoostRegressor(
-            iterations=self.iterations,
-            depth=self.depth,
-            learning_rate=self.learning_rate,
-            l2_leaf_reg=self.l2_leaf_reg,
-            border_count=self.border_count,
-            random_seed=self.random_seed,
-            thread_count=self.thread_count,
-            verbose=False,
-            allow_writing_files=False,
-        )
+        self.model_ = _catboost(self, CatBoostRegressor)
         self.model_.fit(np.asarray(X, np.float32), np.log1p(y) if self.log_target else y)
         return self
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 evaluation=${1:-docs/evaluation}
 rm -rf docs/report
 .venv/bin/tcramp report --out docs/report --evaluation "$evaluation" \
-    --model src/tcramp/shipped --snapshots data/snapshots/chgnet-v2
+    --model src/tcramp/shipped --snapshots data/records
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$browser" ]; then
     "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1600 \

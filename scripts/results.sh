@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Regenerate every result the README quotes from the repo's snapshot set, timing each step:
-# the evaluation with the feature-group ablation (+ README tables), the search of the winning
-# family on the winning groups, the shipped model trained with the best trial, the report
+# Regenerate every result the README quotes from the repo's record store, timing each step:
+# the evaluation (ramp classifiers on the materials holding every stage) with the feature-group
+# ablation on every material holding the relaxed stage and on those holding every stage (+ README
+# tables), the search of the winning family on the winning groups, the shipped model trained with
+# the best trial on every material holding its stage, the learning curve, the report
 # (+ screenshot), predict timing and the README example.
 # Usage: bash scripts/results.sh [TRIALS=16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trials=${1:-16}
-snap=data/snapshots/chgnet-v2
+snap=data/records
 # the winner of the ablation in docs/evaluation/ablation.md (see README "Evaluation")
 model=catboost-tc
 features=magpie,contrast
@@ -21,6 +23,7 @@ step .venv/bin/tcramp search --snapshots $snap --storage sqlite:///docs/search/v
 params=$(.venv/bin/python -c "import json; print(json.dumps(json.load(open('docs/search/best.json'))['params']))")
 rm -rf src/tcramp/shipped
 step .venv/bin/tcramp train --snapshots $snap --out src/tcramp/shipped --model "$model" --features "$features" --params "$params"
+step .venv/bin/python benchmarks/learning_curve.py $snap | tee docs/learning_curve.md
 step bash scripts/report.sh docs/evaluation
 step .venv/bin/python benchmarks/predict_time.py
 step .venv/bin/tcramp predict src/tcramp/data/YBa2Cu3O7.cif --out runs/predict

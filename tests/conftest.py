@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -77,3 +78,17 @@ def tiny_snapshots(bundled, tmp_path_factory):
     (root / "set.csv").write_text("\n".join(lines) + "\n")
     simulate(load_csv(root / "set.csv"), root / "run", TINY, workers=0, device="cpu")
     return root / "run", read_snapshots(root / "run")
+
+
+# Small real materials (8-atom cells) outside TRAIN, built only to the relaxed stage.
+EARLY = ["Al1Mo3-MP-mp-259", "Bi1Pd1-MP-mp-1008488", "Co1Zr1-MP-mp-2283"]
+
+
+@pytest.fixture(scope="session")
+def staged_store(bundled, tiny_snapshots, tmp_path_factory):
+    """The tiny build's store plus EARLY built to `relaxed` only: more materials hold the early
+    stages than the later ones, as in the repo's store."""
+    store = tmp_path_factory.mktemp("staged") / "store"
+    shutil.copytree(tiny_snapshots[0], store)
+    simulate([bundled[n] for n in EARLY], store, TINY, stage="relaxed", workers=0, device="cpu")
+    return store

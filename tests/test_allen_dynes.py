@@ -1,6 +1,7 @@
 """The Allen–Dynes head: the formula against published limits, its inversion, and the regressor on
 the repo's 79 real CHGNet materials."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,16 +18,25 @@ from tcramp.allen_dynes import (
     threshold,
     valid_omega,
 )
-from tcramp.snapshots import descriptor_columns, read_descriptors
+from tcramp.ramp import RampConfig
+from tcramp.snapshots import read_materials, read_stage
 from tcramp.splits import grouped_folds, leakage_groups
 
-MD = Path(__file__).resolve().parents[1] / "data" / "snapshots" / "chgnet-v2-md"
+STORE = Path(__file__).resolve().parents[1] / "data" / "records"
 
 
 @pytest.fixture(scope="module")
 def md():
-    d = read_descriptors(MD)
-    return d, d[descriptor_columns(d)], grouped_folds(leakage_groups(d), 5, 0)
+    """The 79 materials of the repo's MD build: their relaxation, contrast and phonon columns."""
+    names = read_stage(STORE, stage="samples", config=replace(RampConfig(), sampler="md"))["name"].unique()
+    d = read_materials(STORE, stage="phonons")
+    d = d[d["name"].isin(names)].reset_index(drop=True)
+    assert len(d) == 79
+    return (
+        d,
+        d[[c for c in d if c.startswith(("relax_", "ph_", "nc_", "bond_"))]],
+        grouped_folds(leakage_groups(d), 5, 0),
+    )
 
 
 def test_lead():

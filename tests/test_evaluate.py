@@ -22,13 +22,15 @@ from tcramp.evaluate import (
     write_readme_table,
 )
 from tcramp.ramp import RampConfig
+from tcramp.snapshots import read_materials
 from tcramp.splits import grouped_folds, leakage_groups
+from tcramp.stages import stage_hash
 
-from conftest import TINY
+from conftest import EARLY, TINY
 
 
 @pytest.fixture(scope="module")
-def evaluated(tiny_snapshots, tmp_path_factory):
+def evaluated(tiny_snapshots, staged_store, tmp_path_factory):
     _, df = tiny_snapshots
     out = tmp_path_factory.mktemp("eval")
     cfg = EvalConfig(
@@ -48,7 +50,8 @@ def evaluated(tiny_snapshots, tmp_path_factory):
             log_target=(("magpie",),),
         ),
     )
-    return out, evaluate(df, out, cfg, config=TINY, log=lambda *a: None), df
+    early = read_materials(staged_store, stage="relaxed")
+    return out, evaluate(df, out, cfg, config=TINY, log=lambda *a: None, materials=early), df
 
 
 def test_every_method_scored_on_the_same_materials(evaluated):
@@ -146,7 +149,7 @@ def test_default_config_is_checked_against_the_snapshots(tiny_snapshots, tmp_pat
     """Without `config`, evaluate takes the default settings and refuses a build of others by name
     (it used to fail inside `temperatures(0.0, None)`)."""
     _, df = tiny_snapshots
-    with pytest.raises(ValueError, match=f"ramp settings {RampConfig().settings_hash} differ"):
+    with pytest.raises(ValueError, match=f"samples settings {stage_hash(RampConfig(), 'samples')} differ"):
         evaluate(df, tmp_path / "out")
 
 
@@ -155,12 +158,20 @@ def test_ablation_scores_every_configuration_on_the_evaluation_folds(evaluated, 
     and the classifier, every one on the same held-out materials with fold spreads; the README
     table is regenerated from ablation.json."""
     out, result, df = evaluated
-    summary = json.loads((out / "ablation.json").read_text())
+    sets = json.loads((out / "ablation.json").read_text())
+    assert list(sets) == ["relaxed", "samples"]
+    early, summary = sets["relaxed"], sets["samples"]
+    assert (
+        early["_meta"]["materials"] == df.name.nunique() + len(EARLY)
+        and summary["_meta"]["materials"] == df.name.nunique()
+    )
+    assert {"phonon", "latent"} & set(early["_meta"]["groups"]) == set() and "contrast" in early["_meta"]["groups"]
     groups = summary["_meta"]["groups"]
     assert {"magpie", "phonon", "thermal", "contrast", "latent"} <= set(groups)
     want = {f"reg:{k}" for k in configurations(tuple(groups))} | {"zero", "median", "mean", "magpie-rf"}
     assert want | {"allen-dynes:all", "clf:magpie+T", "reg-log:magpie"} <= set(summary)
-    pred = pd.read_csv(out / "ablation.csv")
+    all_pred = pd.read_csv(out / "ablation.csv")
+    pred = all_pred[all_pred["set"] == "samples"].dropna(axis=1, how="all")
     assert len(pred) == df.name.nunique() and pred.drop(columns=["sc_class"]).notna().all().all()
     # the folds are evaluate's: a material's ablation fold holds the same materials as its CV fold
     cv = pd.read_csv(out / "predictions.csv", index_col=0)
@@ -172,10 +183,14 @@ def test_ablation_scores_every_configuration_on_the_evaluation_folds(evaluated, 
     assert summary["zero"]["overall"]["mae_mean"] == pytest.approx(
         pred.groupby("fold").apply(lambda g: g.tc_true.abs().mean()).mean()
     )
+    # every row states its N: the set's materials
+    table = ablation_table(sets)
+    rows = [line for line in table.splitlines() if line.startswith("| reg:magpie |")]
+    assert [line.split(" | ")[2] for line in rows] == [str(early["_meta"]["materials"]), str(df.name.nunique())]
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{ABL_BEGIN}\nstale\n{ABL_END}\nrest\n")
-    write_ablation_table(readme, summary)
-    assert ablation_table(summary) in readme.read_text() and "stale" not in readme.read_text()
+    write_ablation_table(readme, sets)
+    assert ablation_table(sets) in readme.read_text() and "stale" not in readme.read_text()
     assert "Ratio of its MAE to Magpie-RF" in (out / "summary.md").read_text()
 
 

@@ -1,7 +1,6 @@
 """Classifiers, the trained Tc model and its files, on a real (tiny) CHGNet snapshot build."""
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,9 +11,11 @@ import pytest
 from sklearn.base import clone
 
 from tcramp.composition import magpie_columns
+from tcramp.data import load_3dsc
 from tcramp.groups import GROUPS
 from tcramp.models import MLPSC, CatBoostSC, CatBoostTc, TcModel, train
 from tcramp.pipeline import predict_tc
+from tcramp.run import simulate
 from tcramp.search import _fail_dead, search
 from tcramp.snapshots import read_config
 
@@ -59,7 +60,7 @@ def test_train_save_load_and_refuse_other_latents(tiny_snapshots, tmp_path):
     loaded = TcModel.load(tmp_path / "model")
     np.testing.assert_allclose(loaded.proba(df), model.proba(df))
     other = df.assign(latent_size=256, backend="orb-d3-v2")
-    with pytest.raises(ValueError, match="trained on chgnet latents of size 64"):
+    with pytest.raises(ValueError, match="model trained on backend chgnet; rows hold orb-d3-v2"):
         loaded.proba(other)
     with_t, _ = train(
         df, "catboost", {"iterations": 20, "depth": 2}, groups=("latent", "temperature"), folds=3, config=TINY
@@ -275,14 +276,14 @@ def test_search_starts_from_each_familys_defaults(tiny_snapshots, tmp_path):
 
 
 def test_model_records_the_builds_weights_and_predict_ramps_with_them(small, tiny_snapshots, tmp_path):
-    """A build from a local checkpoint (CHGNet 0.3.0's own file, so the rows stay valid) trains a
-    model that records the checkpoint, and `predict` loads it instead of the default weights."""
-    run, _ = tiny_snapshots
+    """A build from a local checkpoint (CHGNet 0.3.0's own file) trains a model that records the
+    checkpoint, and `predict` loads it instead of the default weights."""
     ckpt = str(next((Path(chgnet.__file__).parent / "pretrained" / "0.3.0").glob("*.pth.tar")))
     build = tmp_path / "build"
-    shutil.copytree(run, build)
-    manifest = json.loads((build / "run.json").read_text())
-    (build / "run.json").write_text(json.dumps({**manifest, "weights": ckpt}))
+    more = [m for m in small if m.name != small[1].name] + [
+        m for m in load_3dsc() if m.name in ("Al0.25V0.75-MP-mp-1387", "Ag1Y1-MP-mp-2474")
+    ]
+    assert simulate(more, build, TINY, stage="relaxed", weights=ckpt, workers=0, device="cpu").ok
     r = subprocess.run(
         [
             *CLI,

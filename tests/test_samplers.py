@@ -12,7 +12,8 @@ from tcramp.ramp import RampConfig
 from tcramp.relax import relax
 from tcramp.run import simulate
 from tcramp.samplers import SAMPLERS, harmonic, hybrid, md
-from tcramp.snapshots import read_descriptors, read_snapshots
+from tcramp.snapshots import read_materials, read_snapshots
+from tcramp.stages import stage_hash
 
 from conftest import TINY
 
@@ -75,13 +76,15 @@ def test_harmonic_build_records_and_resume(small, tmp_path):
     """A harmonic-sampled build goes through the same run, records and resume as MD."""
 
     config, md = TINY, replace(TINY, sampler="md")  # harmonic is the default sampler
-    assert config.sampler == "harmonic" and config.settings_hash != md.settings_hash
+    assert config.sampler == "harmonic" and stage_hash(config, "samples") != stage_hash(md, "samples")
     res = simulate(small[:2], tmp_path / "h", config, workers=0, device="cpu")
     assert res.ok and len(res.finished) == 2
     df = read_snapshots(tmp_path / "h")
     assert (df.sampler == "harmonic").all() and (df.sampler_statistics == "quantum").all()
     assert df.T_measured.isna().all() and df.filter(like="latent_hi_").notna().all().all()
-    assert len(read_descriptors(tmp_path / "h")) == 2
+    assert len(read_materials(tmp_path / "h", stage="phonons")) == 2
     assert sorted(simulate(small[:2], tmp_path / "h", config, workers=0).skipped) == sorted(m.name for m in small[:2])
-    with pytest.raises(ValueError, match="other settings"):
-        simulate(small[:2], tmp_path / "h", md, workers=0)
+    # the MD sampler continues from the same relaxations and phonons into a samples build of its own
+    res = simulate(small[:1], tmp_path / "h", md, workers=0, device="cpu")
+    assert res.ok and read_snapshots(tmp_path / "h", config=md)["sampler"].eq("md").all()
+    assert len(list((tmp_path / "h").glob("phonons-*"))) == 1

@@ -1,4 +1,4 @@
-"""The snapshot stage end to end: labels, resume, kill -9, bad input, Dask scheduler, shards."""
+"""The record build end to end: labels, resume, kill -9, bad input, Dask scheduler, shards."""
 
 import os
 import signal
@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,12 @@ def test_simulate_in_process_labels_and_resume(small, tmp_path):
     assert np.array_equal(lat.astype(np.float16).astype(np.float32), lat)
     again = simulate(small, tmp_path / "out", TINY, workers=0, device="cpu")
     assert again.finished == [] and sorted(again.skipped) == sorted(SMALL)
-    with pytest.raises(ValueError, match="other settings"):
-        simulate(small, tmp_path / "out", TINY.__class__(n_temps=5), workers=0)
+    # other sampler settings: a samples build of their own beside the first, never mixed with it
+    other = simulate(small[:1], tmp_path / "out", replace(TINY, n_temps=5), workers=0, device="cpu")
+    assert other.finished == [SMALL[0]] and len(list((tmp_path / "out").glob("samples-*"))) == 2
+    with pytest.raises(ValueError, match="several samples builds"):
+        read_snapshots(tmp_path / "out")
+    assert read_snapshots(tmp_path / "out", config=TINY).equals(df)
 
 
 def test_shards_read_as_one_dataset(small, tmp_path):
@@ -93,13 +98,16 @@ def test_bad_inputs_are_named_and_the_rest_finish(small, tmp_path):
     )
     assert run.returncode == 1, run.stderr
     lines = [line for line in run.stderr.splitlines() if line.startswith("FAILED")]
-    assert any(line.startswith("FAILED broken-cif: ValueError: cannot read structure") for line in lines), run.stderr
+    assert any(line.startswith("FAILED broken-cif: cell: ValueError: cannot read structure") for line in lines), (
+        run.stderr
+    )
     assert any(
-        line.startswith("FAILED superheavy: UnsupportedElementError: chgnet does not support element(s) Og")
+        line.startswith("FAILED superheavy: relaxed: UnsupportedElementError: chgnet does not support element(s) Og")
         for line in lines
     ), run.stderr
     assert sorted(read_snapshots(tmp_path / "out").name.unique()) == sorted(SMALL[:2])
-    assert sorted(read_failures(tmp_path / "out").name) == ["broken-cif", "superheavy"]
+    failures = read_failures(tmp_path / "out").sort_values("name")
+    assert failures[["name", "stage"]].values.tolist() == [["broken-cif", "cell"], ["superheavy", "relaxed"]]
 
 
 def _tiny_json(tmp_path: Path, **over) -> Path:
@@ -140,21 +148,26 @@ def test_kill9_then_resume_loses_nothing_and_repeats_nothing(bundled, small, tmp
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 240
-    while len(list((out / "materials").glob("*.parquet")) if (out / "materials").exists() else []) < 2:
+    while len(_done(out)) < 2:
         assert time.time() < deadline and proc.poll() is None
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and its local Dask cluster, at once
     proc.wait()
-    before = {f.name: f.stat().st_mtime_ns for f in (out / "materials").glob("*.parquet")}
+    before = {f.name: f.stat().st_mtime_ns for f in _done(out)}
     assert 2 <= len(before) < 8
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert f"{len(before)} already done" in run.stderr
-    after = {f.name: f.stat().st_mtime_ns for f in (out / "materials").glob("*.parquet")}
+    after = {f.name: f.stat().st_mtime_ns for f in _done(out)}
     assert len(after) == 8 and all(after[k] == v for k, v in before.items())
     df = read_snapshots(out)
     assert df.name.nunique() == 8 and not df.duplicated(["name", "T_target"]).any()
     assert not list(out.rglob(".*.tmp"))
+
+
+def _done(store: Path, stage: str = "samples") -> list[Path]:
+    """The loose (unpacked) material files of a store's `stage`."""
+    return list(store.glob(f"{stage}-*/materials/*.parquet"))
 
 
 def _free_port() -> int:
@@ -221,20 +234,20 @@ def test_pack_merges_and_resume_sees_packed(small, tmp_path):
     out = tmp_path / "out"
     simulate(small[:2], out, TINY, workers=0, device="cpu")
     rows = read_snapshots(out)
-    path = pack(out)
-    assert path.exists() and not list((out / "materials").glob("*.parquet"))
+    paths = pack(out)
+    assert len(paths) == 4 and all(p.exists() for p in paths) and not list(out.glob("*/materials/*.parquet"))
     pd.testing.assert_frame_equal(read_snapshots(out), rows)
     res = simulate(small, out, TINY, workers=0, device="cpu")
     assert sorted(res.skipped) == sorted(SMALL[:2]) and sorted(res.finished) == sorted(SMALL[2:])
     # a pack killed before removing its sources: no duplicated rows, nothing re-run
-    sources = {f: f.read_bytes() for f in (out / "materials").glob("*.parquet")}
+    sources = {f: f.read_bytes() for f in out.glob("*/materials/*.parquet")}
     pack(out)
     for f, data in sources.items():
         f.write_bytes(data)
     df = read_snapshots(out)
     assert df.name.nunique() == 4 and not df.duplicated(["name", "T_target"]).any()
     assert sorted(simulate(small, out, TINY, workers=0).skipped) == sorted(SMALL)
-    assert not list((out / "materials").glob("*.parquet"))
+    assert pack(out) == [] and not list(out.glob("*/materials/*.parquet"))  # the leftovers go, nothing new
 
 
 def test_stratified_prefix_covers_every_class(bundled):

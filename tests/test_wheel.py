@@ -49,4 +49,4 @@ def test_wheel_predicts_and_simulates_outside_the_repository(bundled, tiny_confi
     r = subprocess.run([tcramp, "simulate", "--limit", "1", "--out", "snap", "--config", str(tiny_config),
                         "--workers", "1", "--device", "cpu"], cwd=work, env=env, **run)  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "1 ramped" in r.stderr and len(list((work / "snap" / "materials").glob("*.parquet"))) == 1
+    assert "1 built to samples" in r.stderr and len(list((work / "snap").glob("samples-*/materials/*.parquet"))) == 1

@@ -30,7 +30,7 @@ from .ramp import RampConfig
 from .splits import material_folds
 from .tc import curve_tc
 
-__all__ = ["AblationConfig", "ablation", "ablation_table", "configurations", "write_readme_table"]
+__all__ = ["AblationConfig", "ablation", "ablation_table", "by_stage", "configurations", "write_readme_table"]
 
 MATERIAL_GROUPS = tuple(g for g in GROUPS if g != "temperature")
 COMPOSITION = ("magpie-rf", "reg:magpie", "reg-log:magpie")  # reg:magpie is the Magpie-CatBoost baseline
@@ -190,7 +190,7 @@ def ablation(
                 ),
             )
     names = mat["name"].to_numpy()
-    for groups in cfg.classifier:
+    for groups in cfg.classifier if "T_target" in snap else ():
         groups = tuple(g for g in groups if g in present)
         label = f"clf:{_label(groups)}+T"
         log(f"classifier {label}")
@@ -219,6 +219,21 @@ def ablation(
         **_ratios(summary),
     }
     return summary, pred
+
+
+def by_stage(
+    tables: dict[str, pd.DataFrame], config: RampConfig, cfg: AblationConfig = AblationConfig(), log=print
+) -> tuple[dict, pd.DataFrame]:
+    """`ablation` on each table of `tables` (label → the materials holding a stage, e.g.
+    "relaxed" → every material with a relaxation, "samples" → the fewer with thermal samples),
+    each with its own folds and baselines, so every comparison is paired on shared materials.
+    Returns label → summary and the predictions of all, with a `set` column."""
+    out, preds = {}, []
+    for label, table in tables.items():
+        log(f"ablation on the {table['name'].nunique()} materials holding the {label} stage")
+        out[label], pred = ablation(table, config, cfg, log)
+        preds.append(pred.assign(set=label))
+    return out, pd.concat(preds, ignore_index=True)
 
 
 def _summarise(pred: pd.DataFrame, info: dict, folds: int) -> dict:
@@ -268,31 +283,38 @@ def _per_fold_ratio(pred: pd.DataFrame, a: str, b: str) -> tuple[float, float]:
     return float(np.mean(r)), float(np.std(r))
 
 
-def write(summary: dict, pred: pd.DataFrame, out: str | Path) -> Path:
-    """Write `ablation.json` (summary, with per-fold ratio spreads), `ablation.csv` (out-of-fold
-    predictions) and `ablation.md` (the table) into `out`; returns the JSON's path."""
+def write(summaries: dict, pred: pd.DataFrame, out: str | Path) -> Path:
+    """Write `ablation.json` (label → summary of `by_stage`, with per-fold ratio spreads),
+    `ablation.csv` (out-of-fold predictions) and `ablation.md` (the tables) into `out`; returns
+    the JSON's path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    meta = summary["_meta"]
-    for key, other in (("vs_magpie_rf", "magpie-rf"), ("vs_composition", meta["best_composition"])):
-        meta[f"ratio_{key}_folds"] = _per_fold_ratio(pred, meta["best_ramp"], other)
+    for label, summary in summaries.items():
+        meta, p = summary["_meta"], pred[pred["set"] == label]
+        for key, other in (("vs_magpie_rf", "magpie-rf"), ("vs_composition", meta["best_composition"])):
+            meta[f"ratio_{key}_folds"] = _per_fold_ratio(p, meta["best_ramp"], other)
     path = out / "ablation.json"
-    path.write_text(json.dumps(summary, indent=1))
+    path.write_text(json.dumps(summaries, indent=1))
     pred.to_csv(out / "ablation.csv", index=False)
-    (out / "ablation.md").write_text(ablation_table(summary) + "\n")
+    (out / "ablation.md").write_text(ablation_table(summaries) + "\n")
     return path
 
 
-def ablation_table(summary: dict) -> str:
-    """Markdown: per method, MAE (mean ± std over folds) per slice, overall RMSE and R², and the
-    paired MAE difference to Magpie-RF; then the two ratios."""
+def ablation_table(summaries: dict) -> str:
+    """Markdown: for each set of materials, per method N, MAE (mean ± std over folds) per slice,
+    overall RMSE and R², and the paired MAE difference to Magpie-RF; then the two ratios."""
+    return "\n\n".join(_table(label, summary) for label, summary in summaries.items())
+
+
+def _table(label: str, summary: dict) -> str:
     meta = summary["_meta"]
     rows = [
-        f"Grouped {meta['folds']}-fold CV on {meta['materials']} materials; mean ± std over folds (K). "
-        "Δ: paired per-fold MAE difference to Magpie-RF (a gain is real when |Δ| exceeds its std).",
+        f"**{meta['materials']} materials holding the {label} stage**: grouped {meta['folds']}-fold CV; "
+        "mean ± std over folds (K). Δ: paired per-fold MAE difference to Magpie-RF on the same materials "
+        "(a gain is real when |Δ| exceeds its std).",
         "",
-        "| method | family | MAE | RMSE | R² | MAE Tc>10 K | MAE Tc<30 K | MAE cuprates | MAE Other | Δ vs Magpie-RF |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| method | family | N | MAE | RMSE | R² | MAE Tc>10 K | MAE Tc<30 K | MAE cuprates | MAE Other | Δ vs Magpie-RF |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     methods = sorted((m for m in summary if not m.startswith("_")), key=lambda m: summary[m]["overall"]["mae_mean"])
     for m in methods:
@@ -302,8 +324,8 @@ def ablation_table(summary: dict) -> str:
             return f"{v[s][f'{k}_mean']:.2f} ± {v[s][f'{k}_std']:.2f}"
 
         rows.append(
-            f"| {m} | {v['family']} | {pm('overall')} | {pm('overall', 'rmse')} | {pm('overall', 'r2')} | "
-            f"{pm('tc>10')} | {pm('tc<30')} | {pm('cuprate')} | {pm('other')} | "
+            f"| {m} | {v['family']} | {v['overall']['n']} | {pm('overall')} | {pm('overall', 'rmse')} | "
+            f"{pm('overall', 'r2')} | {pm('tc>10')} | {pm('tc<30')} | {pm('cuprate')} | {pm('other')} | "
             f"{v['vs_magpie_rf']['mean']:+.2f} ± {v['vs_magpie_rf']['std']:.2f} |"
         )
     r1, s1 = meta.get("ratio_vs_magpie_rf_folds", (meta["ratio_vs_magpie_rf"], float("nan")))
@@ -321,9 +343,9 @@ def ablation_table(summary: dict) -> str:
 BEGIN, END = "<!-- ablation:begin -->", "<!-- ablation:end -->"
 
 
-def write_readme_table(readme: str | Path, summary: dict) -> None:
-    """Replace the README's ablation table (between the ablation markers) with `summary`'s."""
+def write_readme_table(readme: str | Path, summaries: dict) -> None:
+    """Replace the README's ablation tables (between the ablation markers) with `summaries`'."""
     path = Path(readme)
     head, rest = path.read_text().split(BEGIN)
     _, tail = rest.split(END)
-    path.write_text(f"{head}{BEGIN}\n{ablation_table(summary)}\n{END}{tail}")
+    path.write_text(f"{head}{BEGIN}\n{ablation_table(summaries)}\n{END}{tail}")

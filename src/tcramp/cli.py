@@ -25,12 +25,13 @@ from . import models, run
 from . import search as search_
 from . import snapshots as snap
 from .data import load_dataset, stratified
-from .groups import DEFAULT, GROUPS, parse
+from .groups import DEFAULT, GROUPS, parse, stage_of
 from .mlff import BACKENDS
 from .pipeline import predict_tc, shipped_model_dir
 from .ramp import RampConfig
 from .report import build_report, plot_curve
 from .samplers import SAMPLERS
+from .stages import STAGES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Superconducting Tc from MLFF temperature ramps.")
 console = Console(stderr=True)
@@ -49,7 +50,7 @@ def _quiet() -> None:
 
 @app.command()
 def simulate(
-    out: Annotated[Path, typer.Option(help="Snapshot directory (created; resumed when it exists).")],
+    out: Annotated[Path, typer.Option(help="Record store (created; continued when it exists).")],
     dataset: Annotated[
         str, typer.Option(help="'3dsc' (bundled) or a CSV: name,structure,tc[,group,sc_class].")
     ] = "3dsc",
@@ -65,14 +66,20 @@ def simulate(
     or 1,
     scheduler: Annotated[str | None, typer.Option(help="Existing Dask scheduler, tcp://HOST:PORT.")] = None,
     shard: Annotated[str | None, typer.Option(help="Run shard i/N of the selection (0-based).")] = None,
+    stages: Annotated[
+        str,
+        typer.Option(help=f"Stages to build, comma-separated, of: {', '.join(STAGES)} (each needs the ones before)."),
+    ] = ",".join(STAGES),
     sampler: Annotated[
-        str | None, typer.Option(help=f"Thermal sampler: {' | '.join(SAMPLERS)} (default: the config's, md).")
+        str | None,
+        typer.Option(help=f"Thermal sampler: {' | '.join(SAMPLERS)} (default: the config's, {RampConfig().sampler})."),
     ] = None,
     config: Annotated[
         Path | None, typer.Option(help="JSON file of ramp settings (see tcramp.ramp.RampConfig).")
     ] = None,
 ) -> None:
-    """Heat materials by NVT MD and store MLFF latent snapshots along each ramp."""
+    """Build materials' records up to a stage (ordered cell, relaxation, phonons, thermal samples),
+    continuing what the store holds."""
     _quiet()
     materials = load_dataset(dataset)
     if order not in ("dataset", "stratified"):
@@ -91,8 +98,13 @@ def simulate(
         if sampler not in SAMPLERS:
             raise typer.BadParameter(" | ".join(SAMPLERS), param_hint="--sampler")
         cfg = replace(cfg, sampler=sampler)
+    wanted = [x.strip() for x in stages.split(",") if x.strip()]
+    unknown = [x for x in wanted if x not in STAGES]
+    if unknown or not wanted:
+        raise typer.BadParameter(f"unknown stages {unknown}; choose from {', '.join(STAGES)}", param_hint="--stages")
+    stage = max(wanted, key=STAGES.index)
     columns = (
-        TextColumn("[bold]ramps"),
+        TextColumn("[bold]records"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("failed {task.fields[failed]}"),
@@ -100,7 +112,7 @@ def simulate(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task("ramps", total=len(materials), failed=0)
+        task = bar.add_task("records", total=len(materials), failed=0)
         failed = 0
 
         def on_event(kind: str, name: str, reason: str | None) -> None:
@@ -114,6 +126,7 @@ def simulate(
             materials,
             out,
             cfg,
+            stage=stage,
             mlff=mlff,
             weights=weights,
             device=device,
@@ -122,7 +135,7 @@ def simulate(
             on_event=on_event,
         )
     console.print(
-        f"{len(result.finished)} ramped, {len(result.skipped)} already done, {len(result.failed)} failed -> {out}"
+        f"{len(result.finished)} built to {stage}, {len(result.skipped)} already done, {len(result.failed)} failed -> {out}"
     )
     if not result.ok:
         raise typer.Exit(1)
@@ -130,7 +143,7 @@ def simulate(
 
 @app.command()
 def train(
-    snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories (repeat for shards).")],
+    snapshots: Annotated[list[Path], typer.Option(help="Record stores (repeat for shards; the repo's: data/records).")],
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
     model: Annotated[
         str, typer.Option(help="catboost-tc (Tc regressor) | catboost | mlp (P(SC | inputs, T) classifiers).")
@@ -139,20 +152,25 @@ def train(
         str, typer.Option(help=f"Feature groups, comma-separated, of: {', '.join(GROUPS)}.")
     ] = ",".join(DEFAULT),
     folds: Annotated[int, typer.Option(help="Grouped CV folds (the ensemble size).")] = 5,
-    params: Annotated[str | None, typer.Option(help="JSON of classifier parameters.")] = None,
+    params: Annotated[str | None, typer.Option(help="JSON of the model's parameters.")] = None,
+    mlff: Annotated[str | None, typer.Option(help="Force field of the build (default: the store's only one).")] = None,
 ) -> None:
-    """Train a Tc model (P(SC | inputs, T) classifier or Tc regressor) by grouped CV on a snapshot
-    set; writes a model `predict` uses."""
+    """Train a Tc model (P(SC | inputs, T) classifier or Tc regressor) by grouped CV on the
+    materials of a record store that hold every stage its feature groups read; writes a model
+    `predict` uses."""
     _quiet()
-    df = snap.read_snapshots(*snapshots)
+    groups = parse(features)
+    stage = stage_of(groups, classifier=model in models.CLASSIFIERS)
+    df = snap.read_table(*snapshots, stage=stage, mlff=mlff)
+    console.print(f"{df['name'].nunique()} materials hold the {stage} stage")
     tc_model, table = models.train(
         df,
         model,
         json.loads(params) if params else None,
-        groups=parse(features),
+        groups=groups,
         folds=folds,
-        config=snap.read_config(*snapshots),
-        weights=snap.read_weights(*snapshots),
+        config=snap.read_config(*snapshots, stage=stage, mlff=mlff),
+        weights=snap.read_weights(*snapshots, stage=stage, mlff=mlff),
     )
     tc_model.save(out)
     table.to_csv(out / "cv_tc.csv", index=False)
@@ -163,13 +181,13 @@ def train(
         else f"Tc MAE {cv['tc_mae']:.2f} K"
     )
     console.print(
-        f"{tc_model.meta.training_set['materials']} materials, {len(df)} snapshots: grouped {folds}-fold CV {extra} -> {out}"
+        f"{tc_model.meta.training_set['materials']} materials, {len(df)} rows: grouped {folds}-fold CV {extra} -> {out}"
     )
 
 
 @app.command()
 def search(
-    snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories.")],
+    snapshots: Annotated[list[Path], typer.Option(help="Record stores (the repo's: data/records).")],
     storage: Annotated[
         str, typer.Option(help="Optuna storage (SQLite URL); rerun to continue.")
     ] = "sqlite:///tcramp-search.db",
@@ -186,18 +204,26 @@ def search(
         Path | None,
         typer.Option("--best", help="Write the best trial (model, params, features, Tc MAE) to this JSON file."),
     ] = None,
+    mlff: Annotated[str | None, typer.Option(help="Force field of the build (default: the store's only one).")] = None,
 ) -> None:
-    """Hyper-parameter search (Optuna, SQLite) minimising grouped-CV Tc MAE."""
+    """Hyper-parameter search (Optuna, SQLite) minimising grouped-CV Tc MAE on the materials that
+    hold every stage the families and feature groups read."""
     _quiet()
+    groups = parse(features)
+    families = tuple(model or ("catboost-tc",))
+    stage = stage_of(groups, classifier=any(f in models.CLASSIFIERS for f in families))
+    df = snap.read_table(*snapshots, stage=stage, mlff=mlff)
+    console.print(f"{df['name'].nunique()} materials hold the {stage} stage")
     st = search_.search(
-        snap.read_snapshots(*snapshots),
+        df,
         storage,
         trials=trials,
         study=study,
         folds=folds,
-        families=tuple(model or ("catboost-tc",)),
-        groups=parse(features),
-        config=snap.read_config(*snapshots),
+        families=families,
+        groups=groups,
+        config=snap.read_config(*snapshots, stage=stage, mlff=mlff),
+        weights=snap.read_weights(*snapshots, stage=stage, mlff=mlff),
     )
     best = st.best_trial
     console.print(
@@ -270,9 +296,7 @@ def predict(
 @app.command()
 def evaluate(
     out: Annotated[Path, typer.Option(help="Directory for metrics.json, predictions.csv, plots, summary.md.")],
-    snapshots: Annotated[
-        list[Path], typer.Option(help="Snapshot directories (the repo's build: data/snapshots/chgnet-v2).")
-    ],
+    snapshots: Annotated[list[Path], typer.Option(help="Record stores (the repo's: data/records).")],
     folds: Annotated[int, typer.Option(help="Grouped CV folds.")] = 5,
     extrapolation: Annotated[float, typer.Option(help="Train on Tc below this quantile, test above (0: skip).")] = 0.9,
     leave_class_out: Annotated[bool, typer.Option(help="Leave each sc_class out in turn.")] = True,
@@ -285,6 +309,7 @@ def evaluate(
         bool, typer.Option(help="Train on the near-Tc snapshots too (--no-dense: base grid only).")
     ] = True,
     readme: Annotated[Path | None, typer.Option(help="Regenerate this README's results and ablation tables.")] = None,
+    mlff: Annotated[str | None, typer.Option(help="Force field of the build (default: the store's only one).")] = None,
 ) -> None:
     """Compare the ramp classifiers with composition baselines on the same leakage-free splits."""
     _quiet()
@@ -297,8 +322,20 @@ def evaluate(
         ablation=abl.AblationConfig(folds=folds) if ablation else None,
         dense=dense,
     )
+    rows = snap.read_snapshots(*snapshots, mlff=mlff)
+    materials = snap.read_materials(*snapshots, stage="relaxed", mlff=mlff) if ablation else None
+    console.print(
+        f"{rows['name'].nunique()} materials hold every stage"
+        + (f", {materials['name'].nunique()} the relaxed stage" if ablation else "")
+    )
     result = ev.evaluate(
-        snap.read_snapshots(*snapshots), out, cfg, config=snap.read_config(*snapshots), log=console.print
+        rows,
+        out,
+        cfg,
+        config=snap.read_config(*snapshots, mlff=mlff),
+        log=console.print,
+        materials=materials,
+        weights=snap.read_weights(*snapshots, mlff=mlff),
     )
     if readme:
         ev.write_readme_table(readme, result)
@@ -309,17 +346,34 @@ def evaluate(
 
 @app.command()
 def pack(
-    out: Annotated[Path, typer.Argument(help="Snapshot directory written by `tcramp simulate`.")],
+    out: Annotated[Path, typer.Argument(help="Record store written by `tcramp simulate`.")],
 ) -> None:
-    """Merge a snapshot directory's finished per-material files into one pack file."""
-    path = snap.pack(out)
-    console.print(f"packed into {path}" if path else "nothing to pack")
+    """Merge the finished per-material files of each stage in a record store into one pack file each."""
+    paths = snap.pack(out)
+    console.print("\n".join(f"packed into {p}" for p in paths) if paths else "nothing to pack")
+    console.print(snap.stages_held(out).to_string(index=False))
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="A schema-2 snapshot directory (tcramp < 0.2).")],
+    out: Annotated[Path, typer.Option(help="Record store to import its phonons and samples stages into.")],
+) -> None:
+    """Import a schema-2 snapshot set once into a record store (cell and relaxed are rebuilt by `simulate`)."""
+    for stage, n in snap.convert_v2(source, out).items():
+        console.print(f"{stage}: {n} materials -> {out}")
+
+
+def _model_table(model: Path, stores: list[Path]) -> pd.DataFrame:
+    """The rows of `stores` a trained model reads: its stage, its force field."""
+    meta = models.TcModel.load(model).meta
+    return snap.read_table(*stores, stage=meta.stage, mlff=meta.backend or None)
 
 
 @app.command()
 def explain(
     model: Annotated[Path, typer.Option(help="Model directory (from `tcramp train`, CatBoost).")],
-    snapshots: Annotated[list[Path], typer.Option(help="Snapshot directories (repeat for shards).")],
+    snapshots: Annotated[list[Path], typer.Option(help="Record stores (repeat for shards; the repo's: data/records).")],
     out: Annotated[Path, typer.Option(help="Directory for the plots and tables.")],
     material: Annotated[
         list[str] | None,
@@ -340,7 +394,7 @@ def explain(
     _quiet()
     files = ex.explain(
         model,
-        snap.read_snapshots(*snapshots),
+        _model_table(model, snapshots),
         out,
         materials=material,
         structure=structure,
@@ -359,7 +413,7 @@ def report(
     model: Annotated[
         Path | None, typer.Option(help="Run `explain` on this model first (instead of --explain).")
     ] = None,
-    snapshots: Annotated[list[Path] | None, typer.Option(help="Snapshot directories for --model.")] = None,
+    snapshots: Annotated[list[Path] | None, typer.Option(help="Record stores for --model.")] = None,
 ) -> None:
     """Write a static HTML report (opens from disk, no network) of an evaluation and an explain run;
     with --model and --snapshots, run the explain studies too (one command for the whole report)."""
@@ -370,7 +424,7 @@ def report(
     if not snapshots:
         raise typer.BadParameter("--model needs --snapshots")
     with tempfile.TemporaryDirectory() as tmp:
-        ex.explain(model, snap.read_snapshots(*snapshots), tmp, log=console.print)
+        ex.explain(model, _model_table(model, snapshots), tmp, log=console.print)
         console.print(f"report -> {build_report(out, evaluation, tmp)}")
 
 

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from pymatgen.core import Composition
 
 from . import ablation as abl
@@ -34,6 +33,7 @@ from .models import MLPSC, CatBoostSC
 from .ramp import RampConfig
 from .report import plot_curve
 from .splits import leakage_groups, material_folds
+from .stages import stage_hash
 from .tc import base_grid, curve_tc, tc_summary
 
 __all__ = ["METHODS", "EvalConfig", "evaluate", "materials_table", "metrics", "write_readme_table"]
@@ -73,16 +73,21 @@ class EvalConfig:
 
 def materials_table(snapshots: pd.DataFrame) -> pd.DataFrame:
     """One row per material: identity, Tc, leakage group, elements, Magpie features and the
-    ground-state latent (`g_latent_*`, from its lowest-temperature snapshot)."""
-    first = snapshots.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
+    ground-state latent (`g_latent_*`: its lowest-temperature snapshot's, or for a table of
+    materials the relaxed cell's at rest)."""
+    if "T_target" in snapshots:
+        first = snapshots.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
+        lat = GROUPS["latent"].columns(first)
+    else:
+        first = snapshots.sort_values("name")
+        lat = [c for c in GROUPS["relaxed-latent"].columns(first) if c.removeprefix("relaxed_latent_").isdigit()]
     groups = leakage_groups(snapshots)
     group_of = dict(zip(snapshots["name"], groups))
-    lat = GROUPS["latent"].columns(first)
     mat = first[["name", "formula", "tc", "sc_class", "synth_doped", "parent_id"]].reset_index(drop=True)
     mat["group"] = mat["name"].map(group_of)
     comps = [Composition(f) if f else None for f in mat["formula"]]
     mat["elements"] = [" ".join(sorted(e.symbol for e in c.elements)) if c else "" for c in comps]
-    latent = pd.DataFrame(first[lat].to_numpy(), columns=[f"g_{c}" for c in lat])
+    latent = pd.DataFrame(first[lat].to_numpy(), columns=[f"g_latent_{c.rsplit('_', 1)[1]}" for c in lat])
     return pd.concat([mat, latent, magpie(mat["formula"])], axis=1)
 
 
@@ -210,21 +215,35 @@ def _classifier_metrics(proba: pd.DataFrame) -> dict:
 
 
 def evaluate(
-    snap: pd.DataFrame, out: str | Path, cfg: EvalConfig = EvalConfig(), config: RampConfig | None = None, log=print
+    snap: pd.DataFrame,
+    out: str | Path,
+    cfg: EvalConfig = EvalConfig(),
+    config: RampConfig | None = None,
+    log=print,
+    *,
+    materials: pd.DataFrame | None = None,
+    weights: str | None = None,
 ) -> dict:
-    """Run the CV, the feature-group ablation (`tcramp.ablation`, unless `cfg.ablation` is None)
-    and the experiments; write `metrics.json`, `predictions.csv`, `ablation.*`, plots and
-    `summary.md` into `out`. Returns the metrics dictionary.
+    """Run the CV of the snapshot table `snap` (`tcramp.snapshots.read_snapshots`), the
+    feature-group ablation (`tcramp.ablation.by_stage`, unless `cfg.ablation` is None: on
+    `snap`'s materials and, when given, on `materials`, a larger table of materials holding an
+    earlier stage, e.g. `read_materials(stage="relaxed")`) and the experiments; write
+    `metrics.json`, `predictions.csv`, `ablation.*`, plots and `summary.md` into `out`. Returns
+    the metrics dictionary.
 
-    `config` is the build's `RampConfig` (`tcramp.snapshots.read_config`; default settings when
-    omitted), checked against the snapshots' ramp hash."""
+    `config` and `weights` are the build's (`tcramp.snapshots.read_config`/`read_weights`;
+    default settings when omitted), checked against the rows' stage hash."""
     config = config or RampConfig()
-    built = set(snap["ramp_hash"])
-    if built != {config.settings_hash}:
-        raise ValueError(
-            f"ramp settings {config.settings_hash} differ from the snapshots' {', '.join(sorted(built))}; "
-            "pass the build's settings (tcramp.snapshots.read_config)"
-        )
+    for table in (snap, materials):
+        if table is None:
+            continue
+        stage, backend = str(table["stage"].iloc[0]), str(table["backend"].iloc[0])
+        built = set(table["ramp_hash"])
+        if built != {stage_hash(config, stage, backend, weights)}:
+            raise ValueError(
+                f"{stage} settings {stage_hash(config, stage, backend, weights)} differ from the rows' "
+                f"{', '.join(sorted(built))}; pass the build's settings (tcramp.snapshots.read_config)"
+            )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     snap = snap.reset_index(drop=True)
@@ -264,7 +283,8 @@ def evaluate(
         result["ratio_method"] = best[1]
     cv.to_csv(out / "predictions.csv")
     if cfg.ablation:
-        table, pred = abl.ablation(snap, config, cfg.ablation, log)
+        sets = {str(materials["stage"].iloc[0]): materials} if materials is not None else {}
+        table, pred = abl.by_stage({**sets, "samples": snap}, config, cfg.ablation, log)
         abl.write(table, pred, out)
         result["ablation"] = table
     result["experiments"] = _experiments(snap, mat, cfg, config, log)
@@ -348,6 +368,8 @@ def _high_error(cv: pd.DataFrame, mat: pd.DataFrame, worst: int) -> dict:
 
 def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
     methods = [m for m in METHODS if m in cv and m not in CONSTANT]
+    from matplotlib.figure import Figure  # heavy: only for plots
+
     fig = Figure(figsize=(3.2 * len(methods), 3.3), dpi=110)
     axes = fig.subplots(1, len(methods), squeeze=False)
     hi = float(max(cv[["tc_true", *methods]].max().max(), 1.0)) * 1.05
@@ -360,6 +382,8 @@ def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
         )
     fig.tight_layout()
     fig.savefig(out / "parity.png")
+
+    from matplotlib.figure import Figure
 
     fig = Figure(figsize=(4, 4), dpi=110)
     ax = fig.subplots()

@@ -18,14 +18,15 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.animation import FuncAnimation, PillowWriter
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from .data import read_structure
 from .evaluate import materials_table
@@ -68,6 +69,9 @@ STATIC_GROUPS = ("magpie", "temperature", "latent")  # inputs a static cell give
 
 def _figure(**kw) -> Figure:
     """A figure drawn off-screen (Agg canvas), leaving pyplot and the session's backend alone."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: only for plots
+    from matplotlib.figure import Figure
+
     fig = Figure(**kw)
     FigureCanvasAgg(fig)
     return fig
@@ -264,6 +268,8 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
     fig.suptitle(name[:70], fontsize=9)
     fig.subplots_adjust(left=0.3, right=0.97, bottom=0.09, top=0.93, hspace=0.45)
     gif = out / f"{stem}.gif"
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
     FuncAnimation(fig, frame, frames=len(t)).save(gif, writer=PillowWriter(fps=2))
     return [gif, png]
 
@@ -398,7 +404,7 @@ def _ramped(model: TcModel, cell: Structure, name: str, device: str) -> pd.DataF
         ramp = model_rows(cell, model, name=name, device=device, relax_cell=False)
     except Exception as exc:
         raise MaterialError(f"{name} at {cell.volume / len(cell):.2f} Å³/site: {type(exc).__name__}: {exc}") from exc
-    x = model.inputs(ramp).assign(volume_per_atom=ramp["volume_per_atom"].iloc[0])
+    x = model.inputs(ramp).assign(volume_per_atom=cell.volume / len(cell))
     if model.regressor:
         return x.assign(tc=model.predict(ramp).mean(axis=0))
     x = x.nsmallest(1, "T_target")
@@ -494,7 +500,7 @@ def explain(
     wrote(out / "latent_magpie_pairs.csv", out / "latent_magpie_heatmap.png")
     ranked = list(imp["feature"])
     best = [f for f in ranked if group_of(f) != "temperature"][:top]
-    if model.regressor:
+    if model.regressor or "T_target" not in snap:
         per_material = model.inputs(snap)
     else:  # the ground state: each material's lowest-temperature snapshot
         per_material = snap.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)

@@ -22,10 +22,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import roc_auc_score
 
-from .groups import DEFAULT, columns, material_view, parse, prepare
+from .groups import DEFAULT, columns, material_view, parse, prepare, stage_of
 from .ramp import RampConfig
 from .snapshots import SCHEMA_VERSION
 from .splits import grouped_folds, leakage_groups
+from .stages import STAGES, stage_hash
 from .tc import curve_tc
 
 __all__ = [
@@ -293,7 +294,10 @@ class ModelMeta:
     `predict` ramps new structures with the same force field; `ramp` the ramp settings (without
     `torch_threads`); `training_set` its hash and counts; `cv` the grouped-CV metrics; `groups`
     the feature groups (`tcramp.groups`) whose columns are `features`; `kind` a classifier
-    (snapshot rows → P(SC)) or a regressor (`REGRESSORS`: one material-level row → Tc)."""
+    (snapshot rows → P(SC)) or a regressor (`REGRESSORS`: one material-level row → Tc);
+    `stage` the deepest record stage its inputs come from (`tcramp.stages`; `predict` computes
+    no later one) and `ramp_hash` that stage's hash (backend "" and latent_size 0 when no
+    force-field stage is read)."""
 
     kind: str
     params: dict
@@ -308,6 +312,7 @@ class ModelMeta:
     ramp: dict
     training_set: dict
     cv: dict
+    stage: str = "samples"
     weights: str | None = None
 
     def to_json(self) -> str:
@@ -374,13 +379,12 @@ class TcModel:
         return np.stack([m.predict(X) for m in self.members])
 
     def check(self, df: pd.DataFrame) -> None:
-        want = (self.meta.backend, self.meta.latent_size)
-        have = set(zip(df["backend"], df["latent_size"]))
-        if have != {want}:
-            raise ValueError(
-                f"model trained on {want[0]} latents of size {want[1]}; snapshots hold "
-                + ", ".join(f"{b} size {d}" for b, d in sorted(have))
-            )
+        """Refuse rows of another force field or latent size than the model's."""
+        want = {"backend": self.meta.backend, "latent_size": self.meta.latent_size}
+        for col, value in want.items():
+            have = set(df[col]) if value and col in df else {value}
+            if have != {value}:
+                raise ValueError(f"model trained on {col} {value}; rows hold {', '.join(map(str, sorted(have)))}")
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)
@@ -424,15 +428,20 @@ def train(
     force-field checkpoint (`tcramp.snapshots.read_weights`), recorded for `predict`.
     """
     df = snapshots.reset_index(drop=True)
-    if df["ramp_hash"].nunique() != 1 or df["backend"].nunique() != 1:
-        raise ValueError("snapshots mix ramp settings or backends; train on one build")
+    if df["ramp_hash"].nunique() != 1 or df.get("backend", pd.Series([""])).nunique() != 1:
+        raise ValueError("rows mix stage settings or backends; train on one build")
     if kind not in CLASSIFIERS and kind not in REGRESSORS:
         raise ValueError(f"unknown model kind {kind!r}; choose from {', '.join([*CLASSIFIERS, *REGRESSORS])}")
     config = config or RampConfig()
-    if config.settings_hash != df["ramp_hash"].iloc[0]:
+    stage, have = stage_of(groups, classifier=kind in CLASSIFIERS), str(df["stage"].iloc[0])
+    backend = str(df["backend"].iloc[0]) if "backend" in df else ""
+    if (
+        STAGES.index(have) < STAGES.index(stage)
+        or stage_hash(config, have, backend, weights) != df["ramp_hash"].iloc[0]
+    ):
         raise ValueError(
-            f"ramp settings {config.settings_hash} differ from the snapshots' {df['ramp_hash'].iloc[0]}; "
-            "pass the build's settings (tcramp.snapshots.read_config)"
+            f"rows of stage {have} ({df['ramp_hash'].iloc[0]}) are not a {stage} build of these settings; pass "
+            "the build's settings (tcramp.snapshots.read_config) and rows read to that stage (read_table)"
         )
     groups = parse(groups)
     regress = kind in REGRESSORS
@@ -472,12 +481,13 @@ def train(
         groups=groups,
         features=tuple(cols),
         n_members=len(members),
-        backend=str(df["backend"].iloc[0]),
-        backend_version=str(snapshots["backend_version"].iloc[0]),
+        backend=backend,
+        backend_version=str(snapshots["backend_version"].iloc[0]) if backend else "",
         weights=weights,
-        latent_size=int(df["latent_size"].iloc[0]),
+        latent_size=int(df["latent_size"].iloc[0]) if "latent_size" in df else 0,
         schema_version=SCHEMA_VERSION,
-        ramp_hash=str(df["ramp_hash"].iloc[0]),
+        ramp_hash=stage_hash(config, stage, backend, weights),
+        stage=stage,
         ramp={k: v for k, v in asdict(config).items() if k != "torch_threads"},
         training_set={
             "hash": digest,

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import phonopy
 from ase import Atoms
-from phonopy.phonon.random_displacements import RandomDisplacements
-from phonopy.structure.atoms import PhonopyAtoms
-from phonopy.structure.cells import Primitive
+
+if TYPE_CHECKING:
+    import phonopy
+    from phonopy.phonon.random_displacements import RandomDisplacements
 
 from .mlff import MLFF
 
@@ -89,6 +90,9 @@ def phonons(
     force constants are symmetrised (translational invariance). Displaced supercells go to
     the model `BATCH` per call.
     """
+    import phonopy  # heavy: only where phonons are computed (predict of a cheap model needs none)
+    from phonopy.structure.atoms import PhonopyAtoms
+
     unit = PhonopyAtoms(
         symbols=atoms.get_chemical_symbols(),
         cell=atoms.cell.array,
@@ -189,6 +193,9 @@ def _gamma(phonon: phonopy.Phonopy, classical: bool, min_frequency: float) -> Ra
     the three translations, imaginary modes and modes below `min_frequency` THz are left out
     (phonopy's `cutoff_frequency`)."""
     folded = _folded(phonon)
+    from phonopy.phonon.random_displacements import RandomDisplacements
+    from phonopy.structure.cells import Primitive
+
     rd = RandomDisplacements(
         phonon.unitcell,
         Primitive(phonon.unitcell, np.eye(3), symprec=SYMPREC),

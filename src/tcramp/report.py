@@ -9,7 +9,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from .models import MODEL_FILE, REGRESSORS, ModelMeta
 
@@ -20,6 +19,8 @@ def plot_curve(result: dict, path: str | Path, tc_true: float | None = None) -> 
     """PNG of a `predict_tc` record: mean P(SC) with the ensemble band, the 50/60/70 % lines,
     Tc@50 % and its interval (and the known Tc when given)."""
     t = result["temperatures"]
+    from matplotlib.figure import Figure  # heavy: only for plots
+
     fig = Figure(figsize=(6, 3.6), dpi=120)
     ax = fig.subplots()
     ax.fill_between(t, result["p_low"], result["p_high"], color="tab:blue", alpha=0.25, label="ensemble range")

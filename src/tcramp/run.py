@@ -1,16 +1,17 @@
-"""The snapshot build: ramp many materials in parallel into a snapshot directory.
+"""The record build: carry many materials through the stages into a record store, in parallel.
 
-`simulate` ramps materials through Dask distributed (a local cluster of one single-threaded
-process per worker, or an existing scheduler), skips materials already finished or failed, and
-writes each result as it arrives (`tcramp.snapshots` holds the format). Process-wide settings a
-worker needs (heap allocation, torch threads) are made once per process by `setup_process`.
+`simulate` builds each material up to a stage (`tcramp.stages`) through Dask distributed (a
+local cluster of one single-threaded process per worker, or an existing scheduler), continuing
+from the stages already stored, skipping materials finished or failed, and writing each stage's
+rows as they arrive (`tcramp.snapshots` holds the format). Process-wide settings a worker needs
+(heap allocation, torch and BLAS threads) are made once per process by `setup_process`.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,19 +20,14 @@ from pathlib import Path
 import pandas as pd
 
 from .data import Material
-from .pipeline import MaterialError, simulate_material
+from .pipeline import MaterialError, build_material
 from .ramp import RampConfig
-from .snapshots import (
-    failure_path,
-    file_key,
-    material_path,
-    open_run,
-    packed_names,
-    write_failure,
-    write_material,
-)
+from .snapshots import failed, file_key, finished, open_stage, read_stage_rows, write_failure, write_rows
+from .stages import PER_MATERIAL, upto
 
 __all__ = ["SimulateResult", "setup_process", "shard", "simulate"]
+
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @cache
@@ -52,17 +48,20 @@ def _heap_allocation() -> None:
 
 
 def setup_process(threads: int) -> None:
-    """Process-wide settings for ramping: `threads` torch threads, tensor buffers on the heap."""
+    """Process-wide settings for ramping: `threads` torch and BLAS threads (ASE's cell filter ran
+    15× slower with OpenBLAS's default threading), tensor buffers on the heap."""
     import torch  # heavy: only processes that ramp need it (they load the force field anyway)
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(threads)
+    threadpool_limits(threads)
     _heap_allocation()
 
 
-def _ramp(material: Material, config: RampConfig, mlff: str, weights: str | None, device: str) -> pd.DataFrame:
-    """One task of a run: set up this process, then `simulate_material`."""
+def _build(material: Material, stage: str, stored, held, config: RampConfig, mlff: str, weights, device: str):
+    """One task of a run: set up this process, then `build_material`."""
     setup_process(config.torch_threads)
-    return simulate_material(material, config, mlff, weights, device)
+    return build_material(material, stage, config, stored=stored, held=held, mlff=mlff, weights=weights, device=device)
 
 
 @dataclass
@@ -89,11 +88,36 @@ def shard(materials: Sequence[Material], spec: str | None) -> list[Material]:
     return list(materials)[i::n]
 
 
+def _plan(materials, dirs: dict[str, Path], result: SimulateResult, emit):
+    """(material, stored rows, held later stages) for each material that lacks a stage; the
+    others are recorded as skipped or failed."""
+    held = {s: finished(d) for s, d in dirs.items()}
+    bad = {}
+    for d in dirs.values():
+        bad.update(failed(d))
+    rows = {s: read_stage_rows(d) for s, d in dirs.items() if s in PER_MATERIAL[:2] and held[s]}
+    todo = []
+    for m in materials:
+        have = [s for s in dirs if m.name in held[s]]
+        if m.name in bad:
+            result.failed[m.name] = bad[m.name]
+            emit("failed", m.name, bad[m.name])
+        elif len(have) == len(dirs):
+            result.skipped.append(m.name)
+            emit("skipped", m.name, None)
+        else:
+            first = next(s for s in dirs if s not in have)
+            stored = {s: rows[s][rows[s]["name"] == m.name] for s in upto(first)[:-1] if s in rows}
+            todo.append((m, stored, [s for s in have if s not in stored]))
+    return todo
+
+
 def simulate(
     materials: Sequence[Material],
     out: str | Path,
     config: RampConfig = RampConfig(),
     *,
+    stage: str = "samples",
     mlff: str = "chgnet",
     weights: str | None = None,
     device: str = "auto",
@@ -101,35 +125,26 @@ def simulate(
     scheduler: str | None = None,
     on_event: Callable[[str, str, str | None], None] | None = None,
 ) -> SimulateResult:
-    """Ramp `materials` into the snapshot directory `out`, resuming what is there.
+    """Build `materials` up to `stage` into the record store `out`, continuing what is there.
 
     `workers=0` runs in this process; otherwise a Dask local cluster of `workers` processes, or
     the cluster at `scheduler` (`tcp://host:port`). `on_event(kind, name, reason)` is called with
     kind "done", "failed" or "skipped" for each material.
     """
-    out = open_run(out, config, mlff, weights)
-    packed = packed_names(out)
+    dirs = {s: open_stage(out, s, config, mlff, weights) for s in upto(stage)}
     result = SimulateResult()
     emit = on_event or (lambda *a: None)
-    todo = []
-    for m in materials:
-        if m.name in packed or material_path(out, m.name).exists():
-            result.skipped.append(m.name)
-            emit("skipped", m.name, None)
-        elif failure_path(out, m.name).exists():
-            result.failed[m.name] = json.loads(failure_path(out, m.name).read_text())["reason"]
-            emit("failed", m.name, result.failed[m.name])
-        else:
-            todo.append(m)
+    todo = _plan(materials, dirs, result, emit)
 
-    def record(m: Material, df: pd.DataFrame | None, exc: BaseException | None) -> None:
+    def record(m: Material, new: dict[str, pd.DataFrame], exc: MaterialError | None) -> None:
+        for s, df in new.items():
+            write_rows(dirs[s], df)
         if exc is None:
-            write_material(out, df)
             result.finished.append(m.name)
             emit("done", m.name, None)
         else:
             reason = str(exc).removeprefix(f"{m.name}: ")
-            write_failure(out, m.name, reason)
+            write_failure(dirs[exc.stage], m.name, reason)
             result.failed[m.name] = reason
             emit("failed", m.name, reason)
 
@@ -137,11 +152,8 @@ def simulate(
     if not todo:
         return result
     if workers == 0 and scheduler is None:
-        for m in todo:
-            try:
-                record(m, _ramp(m, *args), None)
-            except MaterialError as exc:
-                record(m, None, exc)
+        for m, stored, held in todo:
+            record(m, *_build(m, stage, stored, held, *args))
         return result
 
     # distributed is heavy to import and only needed for parallel runs
@@ -150,6 +162,8 @@ def simulate(
     from distributed import Client, LocalCluster, as_completed
     from distributed.scheduler import KilledWorker
 
+    for var in BLAS_THREADS:  # worker processes read these when they import numpy
+        os.environ.setdefault(var, str(config.torch_threads))
     local = (
         nullcontext(scheduler)
         if scheduler
@@ -157,15 +171,19 @@ def simulate(
     )
     with local as cluster, Client(cluster) as client:  # closed on every exit, errors included
         futures = {
-            client.submit(_ramp, m, *args, key=f"ramp-{file_key(m.name)}-{config.settings_hash}", pure=False): m
-            for m in todo
+            client.submit(
+                _build, m, stage, stored, held, *args, key=f"build-{file_key(m.name)}-{dirs[stage].name}", pure=False
+            ): m
+            for m, stored, held in todo
         }
         for fut in as_completed(futures):
             m = futures[fut]
             exc = fut.exception()
             if isinstance(exc, KilledWorker):
-                exc = MaterialError(f"{m.name}: worker process died while ramping it")
-            elif exc is not None and not isinstance(exc, MaterialError):
+                first = next(s for s in dirs if m.name not in finished(dirs[s]))
+                record(m, {}, MaterialError(f"{m.name}: worker process died while building it", first))
+            elif exc is not None:
                 raise exc
-            record(m, fut.result() if exc is None else None, exc)
+            else:
+                record(m, *fut.result())
     return result

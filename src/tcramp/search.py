@@ -4,12 +4,12 @@ classifiers and the Tc regressor), minimising grouped-CV Tc MAE, resumable after
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import optuna
 import pandas as pd
-import sqlalchemy
-from optuna.storages import RDBStorage
-from optuna.trial import TrialState
+
+if TYPE_CHECKING:
+    import optuna
 
 from .groups import DEFAULT, parse, prepare
 from .models import MLPSC, CatBoostSC, CatBoostTc, train
@@ -63,6 +63,10 @@ def _fail_dead(study, store, grace: float) -> None:
     """Mark trials of killed runs failed. Optuna's `fail_stale_trials` skips a trial killed before
     its first heartbeat (inside `study.ask()`); one still without a heartbeat `grace` s after its
     start is dead as well."""
+    import optuna  # heavy: only a search needs it
+    import sqlalchemy
+    from optuna.trial import TrialState
+
     optuna.storages.fail_stale_trials(study)
     with store.engine.connect() as c:
         beating = {r[0] for r in c.execute(sqlalchemy.text("select trial_id from trial_heartbeats"))}
@@ -82,6 +86,7 @@ def search(
     families=("catboost-tc",),
     groups=DEFAULT,
     config: RampConfig | None = None,
+    weights: str | None = None,
     seed: int = 0,
 ) -> optuna.Study:
     """Optuna search over model `families` (`catboost`, `mlp`, `catboost-tc`) on the inputs of
@@ -89,6 +94,10 @@ def search(
     starting from each family's defaults. The study lives in `storage` (an SQLite URL):
     a rerun continues it, marking trials of a killed run as failed, until `trials` trials have
     completed."""
+    import optuna  # heavy: only a search needs it
+    from optuna.storages import RDBStorage
+    from optuna.trial import TrialState
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     groups = parse(groups)
     snapshots = prepare(snapshots, groups)
@@ -115,6 +124,7 @@ def search(
             folds=folds,
             seed=seed,
             config=config,
+            weights=weights,
         )
         trial.set_user_attr("auc", model.meta.cv.get("auc"))
         trial.set_user_attr("params", model.meta.params)

@@ -15,8 +15,10 @@ import pandas as pd
 
 from ..ramp import RampConfig
 from ..snapshots import IDENTITY
+from ..stages import STAGES
 from ..tc import base_grid
 from .base import FeatureGroup
+from .cell_contrast import CellContrast
 from .contrast import Contrast
 from .latent import Latent
 from .latent_elements import LatentElements
@@ -24,6 +26,7 @@ from .magmom import Magmom
 from .magpie import Magpie, with_magpie
 from .phonon import Phonon
 from .relax import Relax
+from .relaxed_latent import RelaxedLatent
 from .temperature import Temperature
 from .thermal import Thermal
 
@@ -37,15 +40,38 @@ __all__ = [
     "material_view",
     "parse",
     "prepare",
+    "stage_of",
     "with_magpie",
 ]
 
 GROUPS: dict[str, FeatureGroup] = {
     g.name: g
-    for g in (Magpie(), Temperature(), Latent(), LatentElements(), Magmom(), Phonon(), Thermal(), Relax(), Contrast())
+    for g in (
+        Magpie(),
+        Temperature(),
+        Latent(),
+        LatentElements(),
+        Magmom(),
+        Phonon(),
+        Thermal(),
+        Relax(),
+        Contrast(),
+        CellContrast(),
+        RelaxedLatent(),
+    )
 }
 # groups only a ramp can give (not composition, not the temperature axis)
-RAMP_GROUPS = ("latent", "latent-elements", "magmom", "phonon", "thermal", "relax", "contrast")
+RAMP_GROUPS = (
+    "latent",
+    "latent-elements",
+    "magmom",
+    "phonon",
+    "thermal",
+    "relax",
+    "contrast",
+    "cell-contrast",
+    "relaxed-latent",
+)
 # the shipped model's groups: the winner of the ablation on the repo's v2 set (README "Results")
 DEFAULT = ("magpie", "contrast")
 
@@ -59,6 +85,13 @@ def parse(names: str | Iterable[str]) -> tuple[str, ...]:
     if unknown or not names:
         raise ValueError(f"unknown feature groups {unknown}; choose from {', '.join(GROUPS)}")
     return names
+
+
+def stage_of(names: str | Iterable[str], classifier: bool = False) -> str:
+    """The deepest record stage (`tcramp.stages`) the named groups read; a snapshot classifier
+    reads temperature rows, so `samples`."""
+    need = [GROUPS[n].stage for n in parse(names)] + (["samples"] if classifier else [])
+    return max(need, key=STAGES.index)
 
 
 def prepare(df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
@@ -97,7 +130,8 @@ def material_columns(df: pd.DataFrame, names: Iterable[str]) -> list[str]:
 
 
 def material_view(snap: pd.DataFrame, names: Iterable[str], config: RampConfig) -> tuple[pd.DataFrame, list[str]]:
-    """One row per material (sorted by name) for material-level models, and its input columns.
+    """One row per material (sorted by name) for material-level models, and its input columns,
+    from a snapshot table or a table of materials (snapshot groups need the former).
 
     Material-level groups give their (constant) values; a snapshot group gives its values at the
     lowest and/or highest base-grid temperature of each material (per its `at`, columns
@@ -105,8 +139,11 @@ def material_view(snap: pd.DataFrame, names: Iterable[str], config: RampConfig) 
     names = parse(names)
     snap = prepare(snap, names)
     columns(snap, names)  # refuses a table lacking a group
-    rows = snap[base_grid(snap, config)].sort_values(["name", "T_target"], kind="stable")
-    first, last = rows.groupby("name", sort=True).head(1), rows.groupby("name", sort=True).tail(1)
+    if "T_target" in snap:
+        rows = snap[base_grid(snap, config)].sort_values(["name", "T_target"], kind="stable")
+        first, last = rows.groupby("name", sort=True).head(1), rows.groupby("name", sort=True).tail(1)
+    else:  # a table of materials (`tcramp.snapshots.read_materials`): no temperature axis
+        first = last = snap.sort_values("name", kind="stable")
     keep = [c for c in (*IDENTITY, "backend", "latent_size", "ramp_hash") if c in snap.columns]
     view = [first[keep].reset_index(drop=True)]
     for n in names:

@@ -15,12 +15,13 @@ class FeatureGroup:
 
     `pattern` matches the group's columns in a snapshot table (kept in file order); `level` says
     whether they change along the ramp ("snapshot") or are one value per material
-    ("material"); `at` names the base-grid temperatures ("min", "max") whose values a snapshot
+    ("material"); `stage` which record stage (`tcramp.stages`) holds them; `at` names the base-grid temperatures ("min", "max") whose values a snapshot
     group gives to material-level models (`tcramp.groups.material_view`). `prepare` adds
     computed columns (and turns ±inf into NaN) before the columns are read."""
 
     name: str = ""
     pattern: str = ""
+    stage: str = "samples"  # the record stage holding the columns (tcramp.stages)
     level: str = "snapshot"
     at: tuple[str, ...] = ("min",)
     description: str = ""

@@ -12,6 +12,7 @@ __all__ = ["Contrast"]
 class Contrast(FeatureGroup):
     name = "contrast"
     pattern = r"(nc|bond)_\w+"
+    stage = "relaxed"
     level = "material"
     description = "|Δ| of elemental properties over nearest-neighbour pairs; bond-length statistics"
     citations = ("GP-Tc, arXiv:2510.07373",)

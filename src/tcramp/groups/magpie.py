@@ -20,6 +20,7 @@ def with_magpie(df: pd.DataFrame) -> pd.DataFrame:
 class Magpie(FeatureGroup):
     name = "magpie"
     pattern = PREFIX + r"\d+"
+    stage = "cell"
     level = "material"
     description = "132 Magpie statistics of elemental properties over the formula (matminer ElementProperty)"
     citations = ("L. Ward et al., npj Comput. Mater. 2, 16028 (2016)",)

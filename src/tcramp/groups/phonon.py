@@ -11,6 +11,7 @@ __all__ = ["Phonon"]
 class Phonon(FeatureGroup):
     name = "phonon"
     pattern = r"ph_\w+"
+    stage = "phonons"
     level = "material"
     description = "phonon DOS moments (meV), imaginary-mode fraction, Debye temperature, per-element-role moments"
     citations = (

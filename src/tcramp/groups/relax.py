@@ -10,5 +10,6 @@ __all__ = ["Relax"]
 class Relax(FeatureGroup):
     name = "relax"
     pattern = r"relax_\w+"
+    stage = "relaxed"
     level = "material"
     description = "relaxation energy change (eV/atom), volume change, largest displacement (Å), steps"

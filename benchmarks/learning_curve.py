@@ -1,0 +1,51 @@
+"""Learning curve of the shipped model's kind: grouped-CV Tc MAE against the number of materials.
+
+Usage: python benchmarks/learning_curve.py [STORE=data/records] [N ...]   (default N: 173 600 1500
+and every material holding the shipped model's stage). For each N, the first N materials of the
+bundled stratified order that hold the stage are cross-validated on the leakage-grouped folds of
+`tcramp.splits` (5 folds): the shipped kind, groups and parameters (`tcramp.models.train`),
+Magpie-RF and the zero predictor on the same folds. Prints mean ± std over folds (K) per method.
+"""
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+from tcramp.ablation import _rf
+from tcramp.data import load_3dsc, stratified
+from tcramp.groups import material_view
+from tcramp.models import TcModel, train
+from tcramp.pipeline import shipped_model_dir
+from tcramp.snapshots import read_config, read_table, read_weights
+from tcramp.splits import material_folds
+
+store = sys.argv[1] if len(sys.argv) > 1 else "data/records"
+meta = TcModel.load(shipped_model_dir()).meta
+table = read_table(store, stage=meta.stage, mlff=meta.backend or None)
+config = read_config(store, stage=meta.stage, mlff=meta.backend or None)
+weights = read_weights(store, stage=meta.stage, mlff=meta.backend or None)
+rank = {m.name: i for i, m in enumerate(stratified(load_3dsc()))}
+order = sorted(table["name"], key=lambda n: rank.get(n, len(rank)))
+sizes = [int(n) for n in sys.argv[2:]] or [n for n in (173, 600, 1500) if n < len(order)] + [len(order)]
+
+
+def per_fold(pred: np.ndarray, y: np.ndarray, folds) -> str:
+    mae = [np.abs(pred[te] - y[te]).mean() for _, te in folds]
+    return f"{np.mean(mae):.2f} ± {np.std(mae):.2f}"
+
+
+print(f"shipped kind {meta.kind} on {'+'.join(meta.groups)} ({meta.stage} stage); {len(order)} materials hold it")
+print("| N | zero | Magpie-RF | shipped kind |\n|---|---|---|---|")
+for n in sizes:
+    df = table[table["name"].isin(order[:n])].reset_index(drop=True)
+    model, oof = train(df, meta.kind, meta.params, groups=meta.groups, config=config, weights=weights)
+    mat, cols = material_view(df, ["magpie"], config)
+    folds = material_folds(df, 5, 0)  # train's folds: the same grouped splits of the sorted names
+    y = mat["tc"].to_numpy(float)
+    X = mat[cols].to_numpy(np.float32)
+    rf = np.full(len(y), np.nan)
+    for tr, te in folds:
+        rf[te] = _rf(X[tr], y[tr], X[te], 0)
+    shipped = pd.Series(oof["tc50"].to_numpy(), index=oof["name"]).loc[mat["name"]].to_numpy()
+    print(f"| {n} | {per_fold(np.zeros(len(y)), y, folds)} | {per_fold(rf, y, folds)} | {per_fold(shipped, y, folds)} |")

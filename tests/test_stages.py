@@ -1,0 +1,125 @@
+"""Records by stage: hashes on each stage's own settings, builds that stop at a stage and continue
+later to the same rows as one pass, settings side by side, the v2 import, and predict computing
+only the stages its model reads."""
+
+import json
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tcramp.groups import GROUPS, stage_of
+from tcramp.models import TcModel, train
+from tcramp.pipeline import model_rows, shipped_model_dir
+from tcramp.ramp import RampConfig
+from tcramp.run import simulate
+from tcramp.snapshots import (
+    convert_v2,
+    read_config,
+    read_materials,
+    read_snapshots,
+    read_stage,
+    read_table,
+    stages_held,
+)
+from tcramp.stages import SETTINGS, STAGES, stage_hash
+
+from conftest import EARLY, TINY
+
+V2 = Path(__file__).parent / "data" / "v2-md"  # three materials of the schema-2 md build, as committed
+
+
+def test_every_setting_belongs_to_one_stage_and_hashes_chain():
+    owned = [k for s in STAGES for k in SETTINGS[s]]
+    assert sorted(owned) == sorted(f.name for f in fields(RampConfig) if f.name != "torch_threads")
+    assert len(owned) == len(set(owned))
+    base = RampConfig()
+    # a phonon or sampler setting leaves the cell and relaxed hashes alone, not the later ones
+    for change in ({"phonon_distance": 0.03}, {"sampler": "md"}, {"n_temps": 7}):
+        other = replace(base, **change)
+        assert stage_hash(other, "relaxed") == stage_hash(base, "relaxed")
+        assert stage_hash(other, "samples") != stage_hash(base, "samples")
+    # a cell setting changes every stage after it; the force field every stage from relaxed on
+    assert all(stage_hash(replace(base, max_atoms=32), s) != stage_hash(base, s) for s in STAGES)
+    assert stage_hash(base, "cell", "orb-d3-v2") == stage_hash(base, "cell")
+    assert stage_hash(base, "relaxed", "orb-d3-v2") != stage_hash(base, "relaxed")
+
+
+def test_groups_declare_their_stage():
+    assert stage_of(["magpie", "cell-contrast"]) == "cell"
+    assert stage_of(["magpie", "contrast", "relaxed-latent"]) == "relaxed"
+    assert stage_of(["magpie", "phonon"]) == "phonons"
+    assert stage_of(["magpie", "latent"]) == "samples"
+    assert stage_of(["magpie"], classifier=True) == "samples"
+    assert all(g.stage in STAGES for g in GROUPS.values())
+
+
+def test_build_to_relaxed_then_on_equals_one_pass(small, tmp_path):
+    """Two materials built to `relaxed`, continued to every stage, give the rows of a one-pass
+    build; the continuation does not recompute the stored stages."""
+    two = small[:2]
+    res = simulate(two, tmp_path / "staged", TINY, stage="relaxed", workers=0, device="cpu")
+    assert sorted(res.finished) == sorted(m.name for m in two)
+    early = read_materials(tmp_path / "staged", cells=True)
+    assert len(early) == 2 and (early["stage"] == "relaxed").all()
+    assert early["relaxed_cell"].str.startswith("{").all() and not any(c.startswith("ph_") for c in early)
+    relaxed_dir = next((tmp_path / "staged").glob("relaxed-*"))
+    stamps = {f: f.stat().st_mtime_ns for f in relaxed_dir.rglob("*.parquet")}
+    simulate(two, tmp_path / "staged", TINY, stage="samples", workers=0, device="cpu")
+    assert {f: f.stat().st_mtime_ns for f in relaxed_dir.rglob("*.parquet")} == stamps
+    simulate(two, tmp_path / "once", TINY, workers=0, device="cpu")
+    staged, once = read_snapshots(tmp_path / "staged"), read_snapshots(tmp_path / "once")
+    pd.testing.assert_frame_equal(staged, once)
+    assert staged["name"].nunique() == 2 and (staged["stage"] == "samples").all()
+
+
+def test_a_new_phonon_setting_keeps_the_relaxations(small, tmp_path):
+    one = small[:1]
+    simulate(one, tmp_path / "s", TINY, workers=0, device="cpu")
+    other = replace(TINY, phonon_distance=0.03)
+    res = simulate(one, tmp_path / "s", other, workers=0, device="cpu")
+    assert res.finished == [one[0].name]
+    held = stages_held(tmp_path / "s")
+    assert held.groupby("stage").size().to_dict() == {"cell": 1, "relaxed": 1, "phonons": 2, "samples": 2}
+    with pytest.raises(ValueError, match="several samples builds"):
+        read_snapshots(tmp_path / "s")
+    a, b = (read_snapshots(tmp_path / "s", config=c) for c in (TINY, other))
+    assert a["relax_steps"].equals(b["relax_steps"]) and not a["ph_omega_max"].equals(b["ph_omega_max"])
+    assert stage_hash(read_config(tmp_path / "s", stage="relaxed"), "relaxed") == stage_hash(TINY, "relaxed")
+
+
+def test_materials_with_early_stages_only_train_a_cheap_model(staged_store):
+    """`read_table` at a model's stage holds every material that reached it; the later stages'
+    materials are a subset, and a cheap model trains on all of the former."""
+    cheap = read_table(staged_store, stage=stage_of(["magpie", "contrast"]))
+    full = read_table(staged_store, stage="samples")
+    assert set(full["name"]) | set(EARLY) == set(cheap["name"]) and cheap["name"].is_unique
+    model, table = train(cheap, "catboost-tc", {"iterations": 20, "depth": 2}, folds=3, config=TINY)
+    assert model.meta.stage == "relaxed" and model.meta.training_set["materials"] == len(cheap)
+    assert model.meta.ramp_hash == stage_hash(TINY, "relaxed") and len(table) == len(cheap)
+    with pytest.raises(ValueError, match="not a samples build"):
+        train(cheap, "catboost", {"iterations": 5}, groups=("latent",), folds=3, config=TINY)
+
+
+def test_v2_import_keeps_phonons_and_samples(tmp_path):
+    counts = convert_v2(V2, tmp_path / "store")
+    assert counts == {"phonons": 3, "samples": 3}
+    src = pd.read_parquet(next((V2 / "packs").glob("*.parquet")))
+    config = RampConfig(**json.loads((V2 / "run.json").read_text())["ramp"])
+    samples = read_stage(tmp_path / "store", stage="samples", config=config)
+    phonons = read_stage(tmp_path / "store", stage="phonons", config=config)
+    assert len(samples) == len(src) and samples["latent_5"].equals(
+        src.sort_values(["name", "T_target"])["latent_5"].reset_index(drop=True)
+    )
+    ph = [c for c in src if c.startswith("ph_")]
+    assert phonons[ph].equals(src.drop_duplicates("name").sort_values("name")[ph].reset_index(drop=True))
+    assert convert_v2(V2, tmp_path / "store") == {}  # once: a second import adds nothing
+
+
+def test_predict_of_the_shipped_model_computes_only_its_stages(bundled):
+    model = TcModel.load(shipped_model_dir())
+    rows = model_rows(bundled["Ag1Mg1-MP-mp-2696"].structure, model, name="AgMg", device="cpu")
+    assert model.meta.stage == "relaxed" and len(rows) == 1
+    assert not [c for c in rows if c.startswith(("ph_", "latent_", "msd_"))] and "T_target" not in rows
+    assert model.predict(rows).shape == (model.meta.n_members, 1)

@@ -48,4 +48,6 @@ for n in sizes:
     for tr, te in folds:
         rf[te] = _rf(X[tr], y[tr], X[te], 0)
     shipped = pd.Series(oof["tc50"].to_numpy(), index=oof["name"]).loc[mat["name"]].to_numpy()
-    print(f"| {n} | {per_fold(np.zeros(len(y)), y, folds)} | {per_fold(rf, y, folds)} | {per_fold(shipped, y, folds)} |")
+    print(
+        f"| {n} | {per_fold(np.zeros(len(y)), y, folds)} | {per_fold(rf, y, folds)} | {per_fold(shipped, y, folds)} |"
+    )

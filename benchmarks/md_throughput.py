@@ -9,7 +9,7 @@ atom-steps per second for
      way (c) uses the cores;
   b. a plain per-structure ASE Langevin loop with CHGNet's ASE calculator: one process, torch's
      default threads (what a user would write);
-  c. tcramp's engine (`simulate_material`, as each Dask worker runs it): N single-threaded
+  c. tcramp's engine (`ramp_structure` with the md sampler, as each Dask worker runs it): N single-threaded
      processes; and once more through `tcramp.simulate`'s local Dask cluster;
 then `ratio_vs_ase=` (c/b) and `ratio_vs_model=` (c/a, graph excluded), how well the measured
 temperature tracks the target and whether the potential energy keeps up with it, wall time per material for the default ramp, and the projected
@@ -31,7 +31,7 @@ import numpy as np
 
 from tcramp.data import load_3dsc
 from tcramp.mlff import load_mlff
-from tcramp.pipeline import ordered_cell, simulate_material
+from tcramp.pipeline import ordered_cell, ramp_structure
 from tcramp.ramp import RampConfig, temperatures
 from tcramp.run import simulate
 from tcramp.snapshots import read_snapshots
@@ -139,7 +139,7 @@ def engine(names) -> dict:
     out = {}
     for m in _materials(names):
         t = time.perf_counter()
-        df = simulate_material(m, RampConfig(), device="cpu")
+        df = ramp_structure(m.structure, name=m.name, tc=m.tc, config=RampConfig(sampler="md"), device="cpu")
         sec = time.perf_counter() - t
         track = ((df.T_measured - df.T_target).abs() / df.T_target).tolist()
         hot = df[df.T_target >= 20]

@@ -10,7 +10,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from tcramp.data import load_3dsc
 from tcramp.mlff import load_mlff
-from tcramp.pipeline import simulate_material
+from tcramp.pipeline import ramp_structure
 from tcramp.structures import order
 
 from conftest import TINY
@@ -39,13 +39,15 @@ def test_metadata(mlff):
 
 
 def test_ramp_snapshots_carry_orb_latents(mlff, tmp_path):
-    """A full (tiny) ramp through the snapshot stage with the orb backend."""
+    """A full (tiny) ramp through every stage with the orb backend."""
     m = next(m for m in load_3dsc() if m.name == "Ag1Mg1-MP-mp-2696")
     weights = mlff.version.split(" / weights ")[1]
     # random weights give unphysical forces: accept the cell as relaxed and lift the explosion
     # guards for this plumbing test
     config = dataclasses.replace(TINY, max_force=1e9, max_temperature=1e9, relax_fmax=1e9)
-    df = simulate_material(m, config, mlff="orb-d3-v2", weights=weights, device="cpu")
+    df = ramp_structure(
+        m.structure, name=m.name, tc=m.tc, config=config, mlff="orb-d3-v2", weights=weights, device="cpu"
+    )
     assert (df.backend == "orb-d3-v2").all() and (df.latent_size == 256).all()
     assert {"latent_255", "latent_lo_255", "latent_hi_255"} <= set(df) and "latent_256" not in df
     assert "magmom_all" not in df  # orb has no magnetic-moment head

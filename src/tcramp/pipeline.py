@@ -20,9 +20,8 @@ from pymatgen.core import Structure
 
 from .data import Material, read_structure
 from .models import TcModel
-from .ramp import RampConfig, material_seed
-from .stages import Record, build, joined, upto
-from .structures import OrderedCell, order
+from .ramp import RampConfig
+from .stages import Record, build, joined, ordered_cell, upto
 from .tc import tc_summary
 
 __all__ = [
@@ -43,17 +42,6 @@ class MaterialError(RuntimeError):
     def __init__(self, message: str, stage: str | None = None):
         super().__init__(message)
         self.stage = stage
-
-
-def ordered_cell(structure: Structure, name: str, config: RampConfig = RampConfig()) -> OrderedCell:
-    """The ordered cell a build makes of material `name`: `config`'s limits, its per-material seed."""
-    return order(
-        structure,
-        max_atoms=config.max_atoms,
-        min_atoms=config.min_atoms,
-        tol=config.composition_tol,
-        seed=material_seed(config.seed, name),
-    )
 
 
 def ramp_structure(

@@ -31,7 +31,7 @@ from .records import descriptor_row, snapshot_rows
 from .relax import Relaxation, relax
 from .roles import ROLES, flatten, pool
 from .samplers import SAMPLERS
-from .structures import order
+from .structures import OrderedCell, order
 
 __all__ = [
     "SETTINGS",
@@ -39,6 +39,7 @@ __all__ = [
     "Record",
     "build",
     "joined",
+    "ordered_cell",
     "stage_hash",
     "stage_settings",
     "upto",
@@ -118,14 +119,19 @@ class Record:
         return held[-1] if held else None
 
 
-def _cell(structure: Structure, name: str, config: RampConfig) -> pd.DataFrame:
-    cell = order(
+def ordered_cell(structure: Structure, name: str, config: RampConfig = RampConfig()) -> OrderedCell:
+    """The ordered cell a build makes of material `name`: `config`'s limits, its per-material seed."""
+    return order(
         structure,
         max_atoms=config.max_atoms,
         min_atoms=config.min_atoms,
         tol=config.composition_tol,
         seed=material_seed(config.seed, name),
     )
+
+
+def _cell(structure: Structure, name: str, config: RampConfig) -> pd.DataFrame:
+    cell = ordered_cell(structure, name, config)
     row = {
         "n_atoms": len(cell.structure),
         "composition_error": cell.composition_error,

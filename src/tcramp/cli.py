@@ -272,8 +272,9 @@ def predict(
     """Predict Tc of crystals: ramp each one, read Tc where P(SC | T) crosses 50/60/70 %."""
     _quiet()
     tc_model = models.TcModel.load(model or shipped_model_dir())
-    if tc_model.meta.stage != "cell":  # environment errors stop here, before any file
-        load_mlff(tc_model.meta.backend, tc_model.meta.weights, device)
+    cached = {f: _cache_path(f, tc_model, out) for f in files}
+    if tc_model.meta.stage != "cell" and not all(c and c.exists() for c in cached.values()):
+        load_mlff(tc_model.meta.backend, tc_model.meta.weights, device)  # environment errors stop here
     if out:
         (out / "results").mkdir(parents=True, exist_ok=True)
     results, failed = [], 0
@@ -283,7 +284,7 @@ def predict(
         task = bar.add_task("predict", total=len(files))
         for f in files:
             try:
-                results.append(_predict_file(f, tc_model, out, device, time_limit or None))
+                results.append(_predict_file(f, tc_model, cached[f], out, device, time_limit or None))
                 if out:  # each result saved as it finishes: a killed batch keeps what was done
                     _write_predictions(out, results)
             except Exception as exc:
@@ -295,12 +296,18 @@ def predict(
         raise typer.Exit(1)
 
 
-def _predict_file(f: Path, tc_model: models.TcModel, out: Path | None, device: str, limit: float | None) -> dict:
-    """`predict_tc` of one file, from `out`'s cache when this file and model were predicted
-    before; a new result (and a classifier's P(SC|T) plot) is stored there at once."""
-    # keyed by the file's content and the model, so a changed file or model is predicted anew
+def _cache_path(f: Path, tc_model: models.TcModel, out: Path | None) -> Path | None:
+    """Where `out` caches the result of file `f` with this model, keyed by the file's content and
+    the model (a changed file or model is predicted anew); None without `out`."""
+    if not out:
+        return None
     key = hashlib.sha1(f.read_bytes() + tc_model.fingerprint.encode()).hexdigest() if f.is_file() else ""
-    cached = out / "results" / f"{snap.file_key(f'{f.resolve()}-{key}')}.json" if out else None
+    return out / "results" / f"{snap.file_key(f'{f.resolve()}-{key}')}.json"
+
+
+def _predict_file(f: Path, tc_model: models.TcModel, cached: Path | None, out: Path | None, device: str, limit) -> dict:
+    """`predict_tc` of one file, from the `cached` result when there is one; a new result (and a
+    classifier's P(SC|T) plot) is stored under `out` at once."""
     if cached and cached.exists():
         return json.loads(cached.read_text())
     r = predict_tc(f, tc_model, name=f.stem, device=device, limit=limit)

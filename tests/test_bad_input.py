@@ -196,7 +196,7 @@ def test_a_material_over_its_time_limit_is_stopped_and_named(small, chgnet, tmp_
         predict_tc(CIF, device="cpu", threads=1, limit=1.0)
     assert time.perf_counter() - start < 10
     result = simulate(small[:1], tmp_path / "o", TINY, stage="relaxed", workers=0, device="cpu", limit=0.5)
-    assert "over the time limit of 0.5 s" in result.failed[small[0].name]
+    assert result.failed[small[0].name].endswith("TimeLimitError: over the time limit of 0.5 s")
 
 
 # --- 4, 5, 6: CSV datasets, names, stores --------------------------------------------------------

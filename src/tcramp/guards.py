@@ -81,6 +81,11 @@ class TimeLimitError(TimeoutError):
     """A material ran past its time limit; the message names it and the limit."""
 
 
+class _Expired(BaseException):
+    """Raised asynchronously at the limit; a BaseException, so no `except Exception` on the way
+    (parsers, builders) mistakes it for their own error."""
+
+
 @contextmanager
 def time_limit(seconds: float | None, name: str):
     """Raise `TimeLimitError` ("{name}: ...") in this thread once `seconds` have passed (None:
@@ -95,14 +100,14 @@ def time_limit(seconds: float | None, name: str):
     def expire() -> None:
         with lock:
             if open_[0]:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(thread, ctypes.py_object(TimeLimitError))
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(thread, ctypes.py_object(_Expired))
 
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
     timer.start()
     try:
         yield
-    except TimeLimitError:
+    except _Expired:
         raise TimeLimitError(f"{name}: over the time limit of {seconds:g} s") from None
     finally:
         with lock:

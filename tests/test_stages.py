@@ -3,6 +3,8 @@ later to the same rows as one pass, settings side by side, the v2 import, and pr
 only the stages its model reads."""
 
 import json
+import subprocess
+import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from tcramp.ramp import RampConfig
 from tcramp.run import simulate
 from tcramp.snapshots import (
     convert_v2,
+    open_stage,
     read_config,
     read_materials,
     read_snapshots,
@@ -90,15 +93,19 @@ def test_a_new_phonon_setting_keeps_the_relaxations(small, tmp_path):
     assert stage_hash(read_config(tmp_path / "s", stage="relaxed"), "relaxed") == stage_hash(TINY, "relaxed")
 
 
-def test_materials_with_early_stages_only_train_a_cheap_model(staged_store):
+def test_materials_with_early_stages_only_train_a_cheap_model(staged_store, bundled):
     """`read_table` at a model's stage holds every material that reached it; the later stages'
-    materials are a subset, and a cheap model trains on all of the former."""
+    materials are a subset, and a cheap model trains on all of the former. Its predictions
+    compute that stage and no later one: Magpie + contrast relaxes the cell, no phonons."""
     cheap = read_table(staged_store, stage=stage_of(["magpie", "contrast"]))
     full = read_table(staged_store, stage="samples")
     assert set(full["name"]) | set(EARLY) == set(cheap["name"]) and cheap["name"].is_unique
     model, table = train(cheap, "catboost-tc", {"iterations": 20, "depth": 2}, folds=3, config=TINY)
     assert model.meta.stage == "relaxed" and model.meta.training_set["materials"] == len(cheap)
     assert model.meta.ramp_hash == stage_hash(TINY, "relaxed") and len(table) == len(cheap)
+    rows = model_rows(bundled["Ag1Mg1-MP-mp-2696"].structure, model, name="AgMg", device="cpu")
+    assert rows["relax_steps"].notna().all() and "nc_electronegativity_mean" in rows
+    assert not [c for c in rows if c.startswith(("ph_", "latent_", "msd_"))] and "T_target" not in rows
     with pytest.raises(ValueError, match="not a samples build"):
         train(cheap, "catboost", {"iterations": 5}, groups=("latent",), folds=3, config=TINY)
 
@@ -118,8 +125,26 @@ def test_v2_import_keeps_phonons_and_samples(tmp_path):
 
 
 def test_predict_of_the_shipped_model_computes_only_its_stages(bundled):
+    """The shipped model reads the cell stage: predict orders the cell and computes its contrast,
+    with no relaxation, phonons or samples, and loads neither a force field nor torch."""
     model = TcModel.load(shipped_model_dir())
     rows = model_rows(bundled["Ag1Mg1-MP-mp-2696"].structure, model, name="AgMg", device="cpu")
-    assert model.meta.stage == "relaxed" and len(rows) == 1
-    assert not [c for c in rows if c.startswith(("ph_", "latent_", "msd_"))] and "T_target" not in rows
+    assert model.meta.stage == "cell" and len(rows) == 1 and "cell_nc_electronegativity_mean" in rows
+    assert not [c for c in rows if c.startswith(("relax", "ph_", "latent_", "msd_"))] and "T_target" not in rows
     assert model.predict(rows).shape == (model.meta.n_members, 1)
+    code = "import sys; from tcramp.pipeline import predict_tc; predict_tc(sys.argv[1]); print('torch' in sys.modules)"
+    cif = Path(__file__).resolve().parents[1] / "src/tcramp/data/YBa2Cu3O7.cif"
+    out = subprocess.run([sys.executable, "-c", code, str(cif)], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"
+
+
+def test_several_builds_of_a_stage_read_as_the_default_settings(tmp_path):
+    """Among several builds of a stage, a read without settings takes the default one (the repo's
+    store holds the harmonic and the md samples); with no default among them it asks."""
+    for c in (RampConfig(), replace(RampConfig(), sampler="md")):
+        for stage in STAGES:
+            open_stage(tmp_path / "a", stage, c)
+            open_stage(tmp_path / "b", stage, replace(c, n_temps=5))
+    assert read_config(tmp_path / "a") == RampConfig()
+    with pytest.raises(ValueError, match="several samples builds"):
+        read_config(tmp_path / "b")

@@ -203,20 +203,22 @@ def _meta(dirs: list[Path]) -> dict:
 
 
 def _pick(found: dict[str, list[Path]], paths, stage: str, mlff: str | None, config: RampConfig | None) -> str:
-    """The hash of the one `stage` build of `config` (or the only one, or the only one of `mlff`)."""
+    """The hash of the one `stage` build of `config` (of `mlff` if given); without a config, the
+    only one, or among several the one of the default settings (`RampConfig()`)."""
     where = ", ".join(map(str, paths))
-    pick = [
-        h
-        for h, d in found.items()
-        if _meta(d)["stage"] == stage
-        and mlff in (None, _meta(d)["mlff"])
-        and (config is None or h == stage_hash(config, stage, _meta(d)["mlff"], _meta(d)["weights"]))
-    ]
+
+    def of(c: RampConfig, h: str) -> bool:
+        return h == stage_hash(c, stage, _meta(found[h])["mlff"], _meta(found[h])["weights"])
+
+    pick = [h for h, d in found.items() if _meta(d)["stage"] == stage and mlff in (None, _meta(d)["mlff"])]
+    pick = [h for h in pick if of(config, h)] if config is not None else pick
+    if config is None and len(pick) > 1:
+        pick = [h for h in pick if of(RampConfig(), h)] or pick
     if not pick:
         raise FileNotFoundError(f"no {stage} stage{f' of {mlff}' if mlff else ''} under {where}")
     if len(pick) > 1:
         raise ValueError(
-            f"several {stage} builds under {where} ({', '.join(sorted(pick))}); name one with --mlff or the settings"
+            f"several {stage} builds under {where} ({', '.join(sorted(pick))}); name one with --mlff or the settings (none is of the default settings)"
         )
     return pick[0]
 

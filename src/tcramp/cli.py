@@ -26,7 +26,7 @@ from . import search as search_
 from . import snapshots as snap
 from .data import load_dataset, stratified
 from .groups import DEFAULT, GROUPS, parse, stage_of
-from .mlff import BACKENDS
+from .mlff import BACKENDS, load_mlff
 from .pipeline import predict_tc, shipped_model_dir
 from .ramp import RampConfig
 from .report import build_report, plot_curve
@@ -38,8 +38,30 @@ console = Console(stderr=True)
 
 
 @app.callback()
-def main() -> None:
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks (also: TCRAMP_DEBUG=1).")] = False,
+) -> None:
     """Superconducting Tc from MLFF temperature ramps."""
+    if debug:
+        os.environ["TCRAMP_DEBUG"] = "1"
+
+
+def run_cli() -> None:
+    """The `tcramp` entry point: an error ends the command with one line, `error: Type: message`
+    (exit 2); the full traceback with `tcramp --debug ...` or `TCRAMP_DEBUG=1`."""
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("TCRAMP_DEBUG") == "1":
+            raise
+        console.print(f"[red]error:[/red] {_one_line(exc)}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """`Type: message` on one line (the first line of the message)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def _quiet() -> None:
@@ -55,7 +77,7 @@ def simulate(
         str, typer.Option(help="'3dsc' (bundled) or a CSV: name,structure,tc[,group,sc_class].")
     ] = "3dsc",
     names: Annotated[list[str] | None, typer.Option(help="Only these materials (repeat the option).")] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the first K materials (in --order).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first K materials (in --order).")] = None,
     order: Annotated[
         str, typer.Option(help="dataset | stratified (every prefix balanced over class x Tc bin).")
     ] = "dataset",
@@ -77,6 +99,9 @@ def simulate(
     config: Annotated[
         Path | None, typer.Option(help="JSON file of ramp settings (see tcramp.ramp.RampConfig).")
     ] = None,
+    time_limit: Annotated[
+        float, typer.Option(min=0, help="Seconds one material may take (0: no limit); over it, it is failed.")
+    ] = 3600,
 ) -> None:
     """Build materials' records up to a stage (ordered cell, relaxation, phonons, thermal samples),
     continuing what the store holds."""
@@ -132,6 +157,7 @@ def simulate(
             device=device,
             workers=workers,
             scheduler=scheduler,
+            limit=time_limit or None,
             on_event=on_event,
         )
     console.print(
@@ -241,10 +267,14 @@ def predict(
     out: Annotated[Path | None, typer.Option(help="Write P(SC|T) plots and predictions.json/.csv here.")] = None,
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the shipped model).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
+    time_limit: Annotated[float, typer.Option(min=0, help="Seconds one file may take (0: no limit).")] = 600,
 ) -> None:
     """Predict Tc of crystals: ramp each one, read Tc where P(SC | T) crosses 50/60/70 %."""
     _quiet()
     tc_model = models.TcModel.load(model or shipped_model_dir())
+    cached = {f: _cache_path(f, tc_model, out) for f in files}
+    if tc_model.meta.stage != "cell" and not all(c and c.exists() for c in cached.values()):
+        load_mlff(tc_model.meta.backend, tc_model.meta.weights, device)  # environment errors stop here
     if out:
         (out / "results").mkdir(parents=True, exist_ok=True)
     results, failed = [], 0
@@ -253,26 +283,61 @@ def predict(
     ) as bar:
         task = bar.add_task("predict", total=len(files))
         for f in files:
-            # keyed by the file's content and the model, so a changed file or model is predicted anew
-            key = hashlib.sha1(f.read_bytes() + tc_model.fingerprint.encode()).hexdigest() if f.is_file() else ""
-            cached = out / "results" / f"{snap.file_key(f'{f.resolve()}-{key}')}.json" if out else None
             try:
-                if cached and cached.exists():
-                    r = json.loads(cached.read_text())
-                else:
-                    r = predict_tc(f, tc_model, name=f.stem, device=device)
-                    r["file"] = str(f)
-                    if out and "temperatures" in r:
-                        plot_curve(r, out / f"{snap.file_key(f.stem)}.png")
-                        cached.write_text(json.dumps(r))
-                results.append(r)
+                results.append(_predict_file(f, tc_model, cached[f], out, device, time_limit or None))
+                if out:  # each result saved as it finishes: a killed batch keeps what was done
+                    _write_predictions(out, results)
             except Exception as exc:
                 failed += 1
-                bar.console.print(
-                    f"[red]FAILED[/red] {f}: {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True
-                )
+                bar.console.print(f"[red]FAILED[/red] {f}: {_one_line(exc)}", highlight=False, soft_wrap=True)
             bar.advance(task)
-    table = Table("name", "atoms", "Tc@50% (K)", "Tc@60% (K)", "Tc@70% (K)", "interval (K)", "note")
+    Console(width=160).print(_prediction_table(results))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _cache_path(f: Path, tc_model: models.TcModel, out: Path | None) -> Path | None:
+    """Where `out` caches the result of file `f` with this model, keyed by the file's content and
+    the model (a changed file or model is predicted anew); None without `out`."""
+    if not out:
+        return None
+    key = hashlib.sha1(f.read_bytes() + tc_model.fingerprint.encode()).hexdigest() if f.is_file() else ""
+    return out / "results" / f"{snap.file_key(f'{f.resolve()}-{key}')}.json"
+
+
+def _predict_file(f: Path, tc_model: models.TcModel, cached: Path | None, out: Path | None, device: str, limit) -> dict:
+    """`predict_tc` of one file, from the `cached` result when there is one; a new result (and a
+    classifier's P(SC|T) plot) is stored under `out` at once."""
+    if cached and cached.exists():
+        return json.loads(cached.read_text())
+    r = predict_tc(f, tc_model, name=f.stem, device=device, limit=limit)
+    r["file"] = str(f)
+    if out:
+        if "temperatures" in r:
+            plot_curve(r, out / f"{snap.file_key(f.stem)}.png")
+        _write_atomic(cached, json.dumps(r))
+    return r
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _write_predictions(out: Path, results: list[dict]) -> None:
+    cols = ["name", "file", "n_atoms", "tc50", "tc60", "tc70", "tc_low", "tc_high", "kind", "warnings"]
+    table = pd.DataFrame(results, columns=cols).assign(warnings=[_warned(r) for r in results])
+    _write_atomic(out / "predictions.csv", table.to_csv(index=False))
+    _write_atomic(out / "predictions.json", json.dumps(results, indent=1))
+
+
+def _warned(r: dict) -> str:
+    return "; ".join(r.get("warnings", []))
+
+
+def _prediction_table(results: list[dict]) -> Table:
+    table = Table("name", "atoms", "Tc@50% (K)", "Tc@60% (K)", "Tc@70% (K)", "interval (K)", "note", "warnings")
     for r in results:
         note = {"never": "never superconducting", "above": "Tc above the ramp", "regression": "Tc regressor"}.get(
             r["kind"], ""
@@ -283,14 +348,9 @@ def predict(
             *(f"{r[k]:.1f}" if k in r else "–" for k in ("tc50", "tc60", "tc70")),
             f"{r['tc_low']:.1f} – {r['tc_high']:.1f}",
             note,
+            _warned(r),
         )
-    Console(width=140).print(table)
-    if out:
-        cols = ["name", "file", "n_atoms", "tc50", "tc60", "tc70", "tc_low", "tc_high", "kind"]
-        pd.DataFrame(results, columns=cols).to_csv(out / "predictions.csv", index=False)
-        (out / "predictions.json").write_text(json.dumps(results, indent=1))
-    if failed:
-        raise typer.Exit(1)
+    return table
 
 
 @app.command()
@@ -429,4 +489,4 @@ def report(
 
 
 if __name__ == "__main__":
-    app()
+    run_cli()

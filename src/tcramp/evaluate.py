@@ -248,6 +248,11 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     snap = snap.reset_index(drop=True)
     mat = materials_table(snap)
+    lacking = mat.loc[mat.filter(like="magpie_").isna().all(axis=1), "name"]
+    if len(lacking):  # the Magpie baselines would be dropped
+        raise ValueError(
+            f"{len(lacking)} materials have no Magpie features (no or bad formula), e.g. {lacking.iloc[0]}"
+        )
     snap = prepare(snap, cfg.groups)
     log(f"{len(mat)} materials, {len(snap)} snapshots, {mat['group'].nunique()} leakage groups")
     folds = material_folds(snap, cfg.folds, cfg.seed)

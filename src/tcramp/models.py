@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +22,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import roc_auc_score
 
-from .groups import DEFAULT, columns, material_view, parse, prepare, stage_of
+from .domain import feature_ranges, input_warnings
+from .groups import DEFAULT, GROUPS, columns, material_view, parse, prepare, stage_of
+from .mlff import REGISTRY, backend_class
 from .ramp import RampConfig
 from .snapshots import SCHEMA_VERSION
-from .splits import grouped_folds, leakage_groups
+from .splits import check_folds, grouped_folds, leakage_groups
 from .stages import STAGES, stage_hash
 from .tc import curve_tc
 
@@ -38,6 +40,7 @@ __all__ = [
     "ModelMeta",
     "TcModel",
     "load_classifier",
+    "sha256",
     "train",
 ]
 
@@ -66,6 +69,8 @@ def _catboost(est, cls):
 
 class CatBoostSC(_Classifier):
     """CatBoost classifier of T < Tc from snapshot features."""
+
+    suffixes = (".cbm", ".json")
 
     def __init__(
         self,
@@ -116,6 +121,8 @@ class MLPSC(_Classifier):
     """Compressing MLP (input → hidden … → 2) with dropout, trained with AdamW on standardised
     features (missing values set to the training mean). A grouped 15 % of the training rows (by `groups` when given) is held out for
     validation; the lowest-validation-loss weights are kept (`keep_best=True`) or the last ones."""
+
+    suffixes = (".pt", ".json")
 
     def __init__(
         self,
@@ -223,6 +230,8 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
     """CatBoost regression of Tc (K) from material-level inputs, on log1p(Tc) when `log_target`
     (most Tcs sit near 0 and a few near 130 K); predictions are clipped at 0."""
 
+    suffixes = (".cbm", ".json")
+
     def __init__(
         self,
         iterations: int = 600,
@@ -297,7 +306,9 @@ class ModelMeta:
     (snapshot rows → P(SC)) or a regressor (`REGRESSORS`: one material-level row → Tc);
     `stage` the deepest record stage its inputs come from (`tcramp.stages`; `predict` computes
     no later one) and `ramp_hash` that stage's hash (backend "" and latent_size 0 when no
-    force-field stage is read)."""
+    force-field stage is read); `files` the SHA-256 of every file the model needs (fold files by
+    name, "weights" for the checkpoint), checked on load; `ranges` each feature's training
+    [min, max] (None in models saved before tcramp recorded it), for `TcModel.warnings`."""
 
     kind: str
     params: dict
@@ -312,15 +323,18 @@ class ModelMeta:
     ramp: dict
     training_set: dict
     cv: dict
+    files: dict
     stage: str = "samples"
     weights: str | None = None
+    ranges: dict | None = None
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "groups": list(self.groups), "features": list(self.features)}, indent=1)
 
     @classmethod
     def from_json(cls, text: str, source: str | Path = "model.json") -> ModelMeta:
-        """Parse and validate (every field present, no unknown ones, this snapshot schema)."""
+        """Parse and validate (every field present, no unknown ones, this snapshot schema, a
+        consistent model: see `_inconsistency`)."""
         data = json.loads(text)
         names = {f.name for f in fields(cls)}
         missing = {f.name for f in fields(cls) if f.default is MISSING} - set(data)
@@ -330,7 +344,43 @@ class ModelMeta:
             raise ValueError(f"{source}: unknown metadata {sorted(set(data) - names)}")
         if data["schema_version"] != SCHEMA_VERSION:
             raise ValueError(f"{source}: snapshot schema {data['schema_version']}, this tcramp reads {SCHEMA_VERSION}")
+        problem = _inconsistency(data)
+        if problem:
+            raise ValueError(f"{source}: {problem}")
         return cls(**{**data, "groups": tuple(data["groups"]), "features": tuple(data["features"])})
+
+
+def _inconsistency(data: dict) -> str | None:
+    """Why metadata `data` cannot describe a usable model (None when it can): kind, members,
+    groups, stage, ramp settings against `ramp_hash`, backend and its installed version."""
+    kinds = [*CLASSIFIERS, *REGRESSORS]
+    if data["kind"] not in kinds:
+        return f"unknown model kind {data['kind']!r}; known: {', '.join(kinds)}"
+    if not isinstance(data["n_members"], int) or data["n_members"] < 1:
+        return f"n_members {data['n_members']!r}, need an int >= 1"
+    unknown = [g for g in data["groups"] if g not in GROUPS]
+    if unknown or not data["groups"]:
+        return f"unknown feature groups {unknown or '(none)'}; known: {', '.join(GROUPS)}"
+    stage = data.get("stage", "samples")
+    if stage not in STAGES:
+        return f"unknown stage {stage!r}; known: {', '.join(STAGES)}"
+    if data["backend"] and data["backend"] not in REGISTRY:
+        return f"unknown backend {data['backend']!r}; known: {', '.join(REGISTRY)}"
+    try:
+        ramp_hash = stage_hash(RampConfig(**data["ramp"]), stage, data["backend"], data.get("weights"))
+    except TypeError as exc:
+        return f"ramp settings invalid: {exc}"
+    if ramp_hash != data["ramp_hash"]:
+        return f"ramp settings hash to {ramp_hash}, not the recorded ramp_hash {data['ramp_hash']}"
+    if not data["backend"]:
+        return None
+    try:
+        installed = backend_class(data["backend"]).installed_version()
+    except ImportError as exc:
+        return f"backend {data['backend']} is not installed ({exc})"
+    if str(data["backend_version"]).split(" / ")[0] != installed:
+        return f"trained with {data['backend_version']}, installed {installed}; install that version or retrain"
+    return None
 
 
 @dataclass
@@ -378,6 +428,10 @@ class TcModel:
         X = self.inputs(df)[self.features].to_numpy(np.float32)
         return np.stack([m.predict(X) for m in self.members])
 
+    def warnings(self, df: pd.DataFrame) -> list[str]:
+        """Domain warnings on the inputs of `df` (`tcramp.domain.input_warnings`)."""
+        return input_warnings(self.inputs(df)[self.features], self.meta.ranges)
+
     def check(self, df: pd.DataFrame) -> None:
         """Refuse rows of another force field or latent size than the model's."""
         want = {"backend": self.meta.backend, "latent_size": self.meta.latent_size}
@@ -387,23 +441,45 @@ class TcModel:
                 raise ValueError(f"model trained on {col} {value}; rows hold {', '.join(map(str, sorted(have)))}")
 
     def save(self, directory: str | Path) -> Path:
+        """Write the fold models and `model.json`, recording the SHA-256 of every file it needs."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         for i, m in enumerate(self.members):
             m.save(directory / f"fold-{i}")
+        self.meta = replace(self.meta, files={k: sha256(f) for k, f in model_files(directory, self.meta).items()})
         (directory / MODEL_FILE).write_text(self.meta.to_json())
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> TcModel:
-        """Load and validate a model directory (native formats only, no pickle)."""
+        """Load and validate a model directory (native formats only, no pickle); refuses a file
+        whose SHA-256 differs from the one `model.json` records."""
         directory = Path(directory)
         path = directory / MODEL_FILE
         if not path.exists():
             raise FileNotFoundError(f"{directory}: not a tcramp model (no {MODEL_FILE})")
         meta = ModelMeta.from_json(path.read_text(), path)
+        for key, f in model_files(directory, meta).items():
+            if key not in meta.files:
+                raise ValueError(f"{path}: no SHA-256 recorded for {key}")
+            if not f.is_file() or sha256(f) != meta.files[key]:
+                raise ValueError(f"{f}: missing or SHA-256 differs from the one in {path}; refusing to load")
         members = [load_classifier(directory / f"fold-{i}") for i in range(meta.n_members)]
         return cls(members, meta)
+
+
+def sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    with Path(path).open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def model_files(directory: Path, meta: ModelMeta) -> dict[str, Path]:
+    """The files a model needs, by the key `ModelMeta.files` records: fold files by name, the
+    force-field checkpoint as "weights"."""
+    suffixes = {**CLASSIFIERS, **REGRESSORS}[meta.kind].suffixes
+    files = {f"fold-{i}{s}": directory / f"fold-{i}{s}" for i in range(meta.n_members) for s in suffixes}
+    return files | ({"weights": Path(meta.weights)} if meta.weights else {})
 
 
 def train(
@@ -454,8 +530,13 @@ def train(
         y = df["superconducting"].to_numpy(bool)
     X = df[cols].to_numpy(np.float32)
     leak = leakage_groups(df)
+    check_folds(leak, df["tc"].to_numpy(float), folds)
     members, oof = [], np.full(len(df), np.nan)
-    for train_idx, test_idx in grouped_folds(leak, folds, seed):
+    for i, (train_idx, test_idx) in enumerate(grouped_folds(leak, folds, seed)):
+        if len(np.unique(y[train_idx])) < 2:
+            raise ValueError(
+                f"fold {i}: every training target is {y[train_idx][0]}; the set is too small or degenerate"
+            )
         est = {**CLASSIFIERS, **REGRESSORS}[kind](**(params or {}))
         est.fit(X[train_idx], y[train_idx], groups=leak[train_idx])
         oof[test_idx] = est.predict(X[test_idx]) if regress else est.predict_proba(X[test_idx])[:, 1]
@@ -489,6 +570,8 @@ def train(
         ramp_hash=stage_hash(config, stage, backend, weights),
         stage=stage,
         ramp={k: v for k, v in asdict(config).items() if k != "torch_threads"},
+        files={},
+        ranges=feature_ranges(df[cols]),
         training_set={
             "hash": digest,
             "materials": int(df["name"].nunique()),

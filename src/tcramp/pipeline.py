@@ -19,6 +19,8 @@ import pandas as pd
 from pymatgen.core import Structure
 
 from .data import Material, read_structure
+from .domain import vacuum_warnings
+from .guards import time_limit
 from .models import TcModel
 from .ramp import RampConfig
 from .stages import Record, build, joined, ordered_cell, upto
@@ -70,7 +72,7 @@ def identity(material: Material) -> dict:
     """The identity and label columns a build stores with a material's cell."""
     return {
         "name": material.name,
-        "formula": material.formula,
+        "formula": material.formula or material.structure.composition.formula,  # a CSV may omit it
         "weight": material.weight,
         "parent_id": material.parent_id,
         "group": material.group,
@@ -90,9 +92,11 @@ def build_material(
     mlff: str = "chgnet",
     weights: str | None = None,
     device: str = "auto",
+    limit: float | None = None,
 ) -> tuple[dict[str, pd.DataFrame], MaterialError | None]:
     """The stages of `material` up to `stage` that it lacks: `stored` holds the rows of the
-    stages it has that the next one reads, `held` names later stages it has (not recomputed).
+    stages it has that the next one reads, `held` names later stages it has (not recomputed);
+    `limit` the seconds they may take (`tcramp.guards.time_limit`; None: no limit).
 
     Returns the new rows by stage (the cell's with the material's identity in front) and the
     error that stopped it (a `MaterialError` naming the material and the stage), if any: the
@@ -101,16 +105,17 @@ def build_material(
     skip = [s for s in held if s not in rec.rows]
     error = None
     try:
-        build(
-            rec,
-            stage,
-            config,
-            structure=None if "cell" in rec.rows else material.structure,
-            mlff=mlff,
-            weights=weights,
-            device=device,
-            skip=skip,
-        )
+        with time_limit(limit, material.name):
+            build(
+                rec,
+                stage,
+                config,
+                structure=None if "cell" in rec.rows else material.structure,
+                mlff=mlff,
+                weights=weights,
+                device=device,
+                skip=skip,
+            )
     except Exception as exc:
         failed = next(s for s in upto(stage) if s not in rec.rows and s not in skip)
         reason = str(exc).removeprefix(f"{material.name}: ")
@@ -153,16 +158,19 @@ def predict_tc(
     name: str = "structure",
     device: str = "auto",
     threads: int | None = None,
+    limit: float | None = None,
 ) -> dict:
     """Ramp one structure with the model's backend, weights and settings and read Tc off P(SC | T).
 
     `structure`: a pymatgen Structure, or a path to any file `tcramp.data.read_structure` reads.
     `model`: a `TcModel`, a model directory, or None for the shipped model. `threads`: torch
-    threads (default: every core). Returns a plain record: name, tc50/tc60/tc70, kind,
+    threads (default: every core); `limit`: seconds it may take (`tcramp.guards.time_limit`).
+    Returns a plain record: name, tc50/tc60/tc70, kind,
     tc_low/tc_high, n_atoms, backend_version, the record stages computed (only those the model
     reads), and the curve (`temperatures`, `p_mean`, `p_low`,
     `p_high` over the ensemble members); for a regressor name, tc50 (ensemble mean), kind
-    "regression", tc_low/tc_high (member range), n_atoms, backend_version, stages.
+    "regression", tc_low/tc_high (member range), n_atoms, backend_version, stages. Both carry
+    `warnings`: the domain warnings of `tcramp.domain` (NaN or out-of-range inputs, vacuum).
     """
     if not isinstance(model, TcModel):
         model = TcModel.load(model or shipped_model_dir())
@@ -173,7 +181,9 @@ def predict_tc(
         import torch  # heavy: a model reading only the ordered cell needs none
 
         torch.set_num_threads(threads or os.cpu_count() or 1)
-    rows = model_rows(structure, model, name=name, device=device)
+    with time_limit(limit, name):
+        rows = model_rows(structure, model, name=name, device=device)
+    warnings = vacuum_warnings(structure) + model.warnings(rows)
     if model.regressor:
         tc = model.predict(rows)[:, 0]
         return {
@@ -185,6 +195,7 @@ def predict_tc(
             "n_atoms": int(rows["n_atoms"].iloc[0]),
             "backend_version": str(rows["backend_version"].iloc[0]) if "backend_version" in rows else "",
             "stages": list(upto(model.meta.stage)),
+            "warnings": warnings,
         }
     p = model.proba(rows)
     t = rows["T_target"].to_numpy()
@@ -198,4 +209,5 @@ def predict_tc(
         "p_mean": p.mean(0).tolist(),
         "p_low": p.min(0).tolist(),
         "p_high": p.max(0).tolist(),
+        "warnings": warnings,
     }

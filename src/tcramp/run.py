@@ -20,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from .data import Material
+from .mlff import backend_class, load_mlff
 from .pipeline import MaterialError, build_material
 from .ramp import RampConfig
 from .snapshots import failed, file_key, finished, open_stage, read_stage_rows, write_failure, write_rows
-from .stages import PER_MATERIAL, upto
+from .stages import MODEL_STAGES, PER_MATERIAL, upto
 
 __all__ = ["SimulateResult", "setup_process", "shard", "simulate"]
 
@@ -58,10 +59,12 @@ def setup_process(threads: int) -> None:
     _heap_allocation()
 
 
-def _build(material: Material, stage: str, stored, held, config: RampConfig, mlff: str, weights, device: str):
+def _build(material: Material, stage: str, stored, held, config: RampConfig, mlff: str, weights, device: str, limit):
     """One task of a run: set up this process, then `build_material`."""
     setup_process(config.torch_threads)
-    return build_material(material, stage, config, stored=stored, held=held, mlff=mlff, weights=weights, device=device)
+    return build_material(
+        material, stage, config, stored=stored, held=held, mlff=mlff, weights=weights, device=device, limit=limit
+    )
 
 
 @dataclass
@@ -123,14 +126,24 @@ def simulate(
     device: str = "auto",
     workers: int = 2,
     scheduler: str | None = None,
+    limit: float | None = None,
     on_event: Callable[[str, str, str | None], None] | None = None,
 ) -> SimulateResult:
     """Build `materials` up to `stage` into the record store `out`, continuing what is there.
 
     `workers=0` runs in this process; otherwise a Dask local cluster of `workers` processes, or
     the cluster at `scheduler` (`tcp://host:port`). `on_event(kind, name, reason)` is called with
-    kind "done", "failed" or "skipped" for each material.
+    kind "done", "failed" or "skipped" for each material; `limit` the seconds one material may
+    take (a material over it is recorded as failed). The force field is loaded here first when a
+    stage needs it (only its name is checked for a remote `scheduler`): an unknown `mlff`, a
+    missing device or unreadable `weights` raise before any material runs, never recorded as
+    failures.
     """
+    if set(upto(stage)) & set(MODEL_STAGES):
+        if scheduler is None:  # a remote cluster's workers may hold devices and files this process lacks
+            load_mlff(mlff, weights, device)
+        else:
+            backend_class(mlff)
     dirs = {s: open_stage(out, s, config, mlff, weights) for s in upto(stage)}
     result = SimulateResult()
     emit = on_event or (lambda *a: None)
@@ -148,7 +161,7 @@ def simulate(
             result.failed[m.name] = reason
             emit("failed", m.name, reason)
 
-    args = (config, mlff, weights, device)
+    args = (config, mlff, weights, device, limit)
     if not todo:
         return result
     if workers == 0 and scheduler is None:

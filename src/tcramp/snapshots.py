@@ -70,8 +70,9 @@ _META_KEY = b"tcramp_schema"
 
 
 def file_key(name: str) -> str:
-    """File-name stem for a material: a readable prefix plus a hash (names hold any character)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80]
+    """File-name stem for a material: a readable prefix plus a hash (names hold any character;
+    a leading '.' becomes '_', so no record is a hidden file)."""
+    safe = re.sub(r"^\.|[^A-Za-z0-9._-]+", "_", name)[:80]
     return f"{safe}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
@@ -235,16 +236,18 @@ def _chain(paths, stage: str, mlff: str | None, config: RampConfig | None) -> li
 
 
 def _rows(dirs: list[Path]) -> pd.DataFrame:
-    """All rows of one stage build (its directories across stores), each material once."""
-    frames = []
-    for d in dirs:
-        frames += [_read(f) for f in _files(d, "packs", ".parquet")]
-        frames += [_read(f) for f in _files(d, "materials", ".parquet")]
+    """All rows of one stage build (its directories across stores), each material once: from
+    the first file holding it (store by store in the order given, packs before single files)."""
+    frames, seen = [], set()
+    for f in [f for d in dirs for sub in ("packs", "materials") for f in _files(d, sub, ".parquet")]:
+        df = _read(f)
+        frames.append(df[~df["name"].isin(seen)])
+        seen.update(df["name"])
     if not frames:
         return pd.DataFrame({"name": pd.Series(dtype=str)})
     df = pd.concat(frames, ignore_index=True)
     keys = [c for c in ("name", "T_target") if c in df]
-    return df.drop_duplicates(keys).sort_values(keys, kind="stable").reset_index(drop=True)
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def read_stage_rows(d: str | Path) -> pd.DataFrame:

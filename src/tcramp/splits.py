@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["grouped_folds", "leakage_groups", "material_folds"]
+__all__ = ["check_folds", "grouped_folds", "leakage_groups", "material_folds"]
 
 
 def leakage_groups(df: pd.DataFrame) -> np.ndarray:
@@ -50,9 +50,21 @@ def grouped_folds(groups: np.ndarray, k: int = 5, seed: int = 0) -> list[tuple[n
     return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
 
 
+def check_folds(groups: np.ndarray, tc: np.ndarray, k: int) -> None:
+    """Raise `ValueError` unless k-fold CV can run: at least k leakage `groups` (one per test
+    fold) and more than one distinct `tc` (per material or row)."""
+    n = len(np.unique(groups))
+    if n < k:
+        raise ValueError(f"{n} leakage groups of materials, need >= {k} for {k}-fold CV (use fewer --folds)")
+    if len(np.unique(tc)) < 2:
+        raise ValueError(f"every material has Tc {tc[0]:g} K; CV needs materials of more than one Tc")
+
+
 def material_folds(snapshots: pd.DataFrame, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """Grouped k-fold splits of the materials of a snapshot table, as indices into its sorted
     unique names: the one set of folds that evaluation and ablation share."""
     first = snapshots.drop_duplicates("name").set_index("name")
     group_of = dict(zip(snapshots["name"], leakage_groups(snapshots)))
-    return grouped_folds(np.array([group_of[n] for n in sorted(first.index)]), k, seed)
+    groups = np.array([group_of[n] for n in sorted(first.index)])
+    check_folds(groups, first["tc"].to_numpy(float), k)
+    return grouped_folds(groups, k, seed)

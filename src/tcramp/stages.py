@@ -24,6 +24,7 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from .contrast import contrast
+from .guards import check_cell
 from .mlff import MLFF, load_mlff
 from .phonons import phonons
 from .ramp import RampConfig, material_seed, temperatures
@@ -131,12 +132,15 @@ def ordered_cell(structure: Structure, name: str, config: RampConfig = RampConfi
 
 
 def _cell(structure: Structure, name: str, config: RampConfig) -> pd.DataFrame:
+    """The cell stage; refuses an unphysical ordered cell (`check_cell`) before anything heavier."""
     cell = ordered_cell(structure, name, config)
+    atoms = AseAtomsAdaptor.get_atoms(cell.structure)
+    check_cell(atoms, name)
     row = {
         "n_atoms": len(cell.structure),
         "composition_error": cell.composition_error,
         "seed": material_seed(config.seed, name),
-        "cell": encode(AseAtomsAdaptor.get_atoms(cell.structure)),
+        "cell": encode(atoms),
         **{f"cell_{k}": v for k, v in contrast(cell.structure, name).items()},
     }
     return pd.DataFrame([row])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tarfile
 import warnings
 from dataclasses import dataclass, field
@@ -109,31 +110,49 @@ def load_3dsc() -> list[Material]:
 def load_csv(path: str | Path) -> list[Material]:
     """A user dataset: CSV with columns `name,structure,tc` (structure paths relative to the CSV)
     and optional `group,sc_class,formula` (rows sharing a group or formula never straddle a
-    train/test split)."""
+    train/test split; without `formula` a build takes it from the structure). Refuses, naming
+    the file and lines, missing columns, no rows, a repeated name and a tc that is not a finite
+    number >= 0."""
     path = Path(path)
     with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    missing = {"name", "structure", "tc"} - set(rows[0] if rows else {})
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    missing = {"name", "structure", "tc"} - set(reader.fieldnames or [])
     if missing:
         raise ValueError(f"{path}: missing columns {sorted(missing)}")
-    out = []
-    for r in rows:
-        src = Path(r["structure"])
-        src = src if src.is_absolute() else path.parent / src
-        out.append(
-            Material(
-                name=r["name"],
-                formula=r.get("formula") or "",
-                tc=float(r["tc"]),
-                sc_class=r.get("sc_class") or "",
-                parent_id=r.get("group") or r["name"],
-                synth_doped=False,
-                weight=1.0,
-                group=r.get("group") or r["name"],
-                source=str(src),
-            )
+    if not rows:
+        raise ValueError(f"{path}: no rows under the header")
+    lines: dict[str, list[int]] = {}
+    for line, r in enumerate(rows, start=2):
+        lines.setdefault(r["name"], []).append(line)
+    repeated = {n: v for n, v in lines.items() if len(v) > 1}
+    if repeated:
+        raise ValueError(
+            f"{path}: repeated names: "
+            + "; ".join(f"{n!r} on lines {', '.join(map(str, v))}" for n, v in repeated.items())
         )
-    return out
+    return [_csv_material(path, line, r) for line, r in enumerate(rows, start=2)]
+
+
+def _csv_material(path: Path, line: int, r: dict) -> Material:
+    try:
+        tc = float(r["tc"])
+    except (TypeError, ValueError):
+        tc = math.nan
+    if not (math.isfinite(tc) and tc >= 0):
+        raise ValueError(f"{path}: line {line} ({r['name']}): tc {r['tc']!r} is not a finite number >= 0")
+    src = Path(r["structure"])
+    return Material(
+        name=r["name"],
+        formula=r.get("formula") or "",
+        tc=tc,
+        sc_class=r.get("sc_class") or "",
+        parent_id=r.get("group") or r["name"],
+        synth_doped=False,
+        weight=1.0,
+        group=r.get("group") or r["name"],
+        source=str(src if src.is_absolute() else path.parent / src),
+    )
 
 
 TC_BINS = (0.0, 5.0, 15.0, 40.0, 80.0)

@@ -11,9 +11,15 @@ __all__ = ["Magpie", "with_magpie"]
 
 
 def with_magpie(df: pd.DataFrame) -> pd.DataFrame:
-    """`df` with the Magpie features of its `formula` column added (unchanged when present)."""
+    """`df` with the Magpie features of its `formula` column added (unchanged when present).
+    Refuses rows without a formula (snapshots of a CSV built before formulas came from structures)."""
     if any(c.startswith(PREFIX) for c in df.columns):
         return df
+    missing = df.loc[df["formula"].fillna("").astype(str).str.strip() == "", "name"].unique()
+    if len(missing):
+        raise ValueError(
+            f"magpie: {len(missing)} materials have no formula (e.g. {missing[0]}); rebuild their snapshots"
+        )
     return pd.concat([df, magpie(df["formula"]).set_axis(df.index)], axis=1)
 
 

@@ -42,26 +42,43 @@ class Prediction:
 
 
 def resolve_device(device: str) -> str:
-    """`auto` -> `cuda` when a GPU is visible, else `cpu`; other values pass through."""
-    if device != "auto":
-        return device
+    """`auto` -> `cuda` when a GPU is visible, else `cpu`; `cpu`, `cuda`, `cuda:N` and `mps` pass
+    when present. Raises `ValueError` for another name or a device this machine lacks."""
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    present = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    kind = device.split(":")[0]
+    if kind not in present:
+        raise ValueError(f"unknown device {device!r}; choose auto, cpu, cuda[:N] or mps")
+    if not present[kind]:
+        raise ValueError(f"device {device!r} is not available on this machine (torch {torch.__version__})")
+    return device
 
 
 class MLFF(ABC):
     """A universal force field exposing a pooled latent vector.
 
-    Subclasses set `name`, `version`, `latent_size`, `elements` (supported atomic numbers) and
-    `pooling` (how node features become the latent), and implement `predict`.
+    Subclasses set `name`, `package` (the distribution whose version `installed_version` reports),
+    `version` (starting with `installed_version()`), `latent_size`, `elements` (supported atomic
+    numbers) and `pooling` (how node features become the latent), and implement `predict`.
+    Checkpoints are read as tensors only (`torch.load(weights_only=True)`): no pickled code.
     """
 
     name: str
+    package: str
     version: str
     latent_size: int
     elements: frozenset[int]
     pooling: str
+
+    @classmethod
+    def installed_version(cls) -> str:
+        """ "{package} {version}" of the installed backend package, without loading a model."""
+        from importlib.metadata import version
+
+        return f"{cls.package} {version(cls.package)}"
 
     def check(self, atoms: Atoms) -> None:
         """Raise `UnsupportedElementError` naming the elements this model lacks."""

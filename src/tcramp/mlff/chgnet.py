@@ -21,8 +21,9 @@ import io
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
+from pathlib import Path
 
+import chgnet
 import numpy as np
 import torch
 from ase import Atoms
@@ -30,6 +31,8 @@ from chgnet.graph.crystalgraph import TORCH_DTYPE, CrystalGraph
 from pymatgen.core import Structure
 
 from .base import MLFF, Prediction, resolve_device
+
+DEFAULT_WEIGHTS = "pretrained/0.3.0/chgnet_0.3.0_e29f68s314m37.pth.tar"  # in the chgnet wheel
 
 
 @dataclass
@@ -48,23 +51,18 @@ class _Verlet:
 
 class CHGNetMLFF(MLFF):
     name = "chgnet"
+    package = "chgnet"
     pooling = "mean of final-layer atom features"
     elements = frozenset(range(1, 95))
 
     def __init__(self, weights: str | None = None, device: str = "auto", skin: float = 1.0):
-        from chgnet.model import CHGNet
-
         self.device = resolve_device(device)
-        with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints on load
-            if weights:
-                model = CHGNet.from_file(weights, use_device=self.device)
-            else:
-                model = CHGNet.load(model_name="0.3.0", use_device=self.device)
+        model = load_checkpoint(weights).to(self.device)
         self.model = model.eval().requires_grad_(False)  # forces need position grads only
         # the final per-atom features (what crystal_fea averages): the readout norm's output
         final = model.readout_norm or model.atom_conv_layers[-1]
         final.register_forward_hook(lambda _mod, _inp, out: setattr(self, "_final", out))
-        self.version = f"chgnet {version('chgnet')} / weights {model.version or weights}"
+        self.version = f"{self.installed_version()} / weights {model.version or weights}"
         self.latent_size = int(model.model_args["atom_fea_dim"])
         self.skin = skin
         self._cache: OrderedDict[bytes, _Verlet] = OrderedDict()
@@ -152,6 +150,21 @@ class CHGNetMLFF(MLFF):
             )
             for i in range(k)
         ]
+
+
+def load_checkpoint(weights: str | None = None):
+    """A CHGNet from a checkpoint (None: the wheel's 0.3.0 weights) read as tensors only
+    (`torch.load(weights_only=True)`), so a checkpoint cannot run code; CHGNet's own `from_file`
+    unpickles arbitrary objects."""
+    from chgnet.model import CHGNet
+
+    path = weights or str(Path(chgnet.__file__).parent / DEFAULT_WEIGHTS)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)["model"]
+    except Exception as exc:  # UnpicklingError for a pickle with code, KeyError/TypeError for other files
+        raise ValueError(f"{path}: refused: not a CHGNet checkpoint of plain tensors ({type(exc).__name__})") from exc
+    with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints on build
+        return CHGNet.from_dict(state, **({} if weights else {"mlp_out_bias": False, "version": "0.3.0"}))
 
 
 def _voigt(t: np.ndarray) -> np.ndarray:

@@ -64,6 +64,7 @@ def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None) -> None:
 
     for attr in ("name", "version", "pooling"):
         need(isinstance(getattr(mlff, attr, None), str) and bool(getattr(mlff, attr)), f"`{attr}` is a non-empty str")
+    need(mlff.version.startswith(type(mlff).installed_version()), "`version` starts with `installed_version()`")
     need(isinstance(mlff.latent_size, int) and mlff.latent_size > 0, "`latent_size` is a positive int")
     need(bool(mlff.elements) and all(isinstance(z, int) for z in mlff.elements), "`elements` holds atomic numbers")
 

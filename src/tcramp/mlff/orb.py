@@ -2,7 +2,8 @@
 
 D3 dispersion is part of the learned energy and forces, as in orb-models' own `ORBCalculator`; no
 separate D3 term is added. Without `weights` orb-models downloads the official checkpoint (needs
-network). Forces come from the force head (no autograd), so the forward pass runs under
+network); orb-models reads checkpoints with `torch.load(weights_only=True)` (tensors only, no pickled
+code). Forces come from the force head (no autograd), so the forward pass runs under
 `inference_mode`; the stress head runs only when stress is asked for. Latent: mean over atoms of the
 final message-passing node features (256-d), which are `atom_latent`; no magnetic moments.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Sequence
-from importlib.metadata import version
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ from .base import MLFF, Prediction, resolve_device
 
 class OrbMLFF(MLFF):
     name = "orb-d3-v2"
+    package = "orb-models"
     pooling = "mean of final message-passing node features"
     elements = frozenset(range(1, 95))  # H-Pu, the span of its training data
 
@@ -35,7 +36,7 @@ class OrbMLFF(MLFF):
             warnings.filterwarnings("ignore", message="Setting global torch default dtype")
             model = orb_d3_v2(weights_path=weights or official, device=self.device, compile=False)
         self.model = model.eval()
-        self.version = f"orb-models {version('orb-models')} / weights {weights or official}"
+        self.version = f"{self.installed_version()} / weights {weights or official}"
         self.latent_size = int(model.heads["energy"].mlp[0].in_features)
 
     def predict(self, structures: Sequence[Atoms], *, forces: bool = True, stress: bool = False) -> list[Prediction]:

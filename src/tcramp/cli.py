@@ -425,9 +425,13 @@ def convert(
 
 
 def _model_table(model: Path, stores: list[Path]) -> pd.DataFrame:
-    """The rows of `stores` a trained model reads: its stage, its force field."""
+    """The rows of `stores` a trained model reads: its stage, its force field. A cell-stage
+    model's come with the relaxed stage where the stores hold it (the latents `explain` maps)."""
     meta = models.TcModel.load(model).meta
-    return snap.read_table(*stores, stage=meta.stage, mlff=meta.backend or None)
+    stage = meta.stage
+    if stage == "cell" and "relaxed" in set(snap.stages_held(*stores)["stage"]):
+        stage = "relaxed"
+    return snap.read_table(*stores, stage=stage, mlff=meta.backend or None)
 
 
 @app.command()

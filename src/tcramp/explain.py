@@ -494,10 +494,12 @@ def explain(
         for name in materials or ramp_materials(snap):
             log(f"SHAP along the ramp of {name}")
             wrote(*shap_ramp(model, snap, name, list(direction["feature"].head(top)), out))
-    log("ground-state latents vs Magpie features")
     mat = materials_table(snap)
-    latent_vs_magpie(mat, out)
-    wrote(out / "latent_magpie_pairs.csv", out / "latent_magpie_heatmap.png")
+    latents = any(c.startswith("g_latent_") for c in mat)
+    if latents:
+        log("ground-state latents vs Magpie features")
+        latent_vs_magpie(mat, out)
+        wrote(out / "latent_magpie_pairs.csv", out / "latent_magpie_heatmap.png")
     ranked = list(imp["feature"])
     best = [f for f in ranked if group_of(f) != "temperature"][:top]
     if model.regressor or "T_target" not in snap:
@@ -509,6 +511,9 @@ def explain(
     probe = [f for f in ranked if group_of(f) in RAMP_GROUPS][:top]
     lattice_probe(model, out, probe, structure=structure, device=device)
     wrote(out / "lattice_probe.csv", out / "lattice_probe.png")
-    log("latent maps")
-    wrote(*latent_maps(mat, out, seed=seed))
+    if latents:
+        log("latent maps")
+        wrote(*latent_maps(mat, out, seed=seed))
+    else:
+        log("latent studies: skipped (the table holds no latents: a cell stage only)")
     return files

@@ -53,4 +53,6 @@ for n in sizes:
         rf[te] = _rf(X[tr], y[tr], X[te], 0)
     shipped = pd.Series(oof["tc50"].to_numpy(), index=oof["name"]).loc[mat["name"]].to_numpy()
     zero, forest, ours = (fold_mae(p, y, folds) for p in (np.zeros(len(y)), rf, shipped))
-    print(f"| {n} | {pm(zero)} | {pm(forest)} | {pm(ours)} | {np.mean(ours - forest):+.2f} ± {np.std(ours - forest):.2f} |")
+    print(
+        f"| {n} | {pm(zero)} | {pm(forest)} | {pm(ours)} | {np.mean(ours - forest):+.2f} ± {np.std(ours - forest):.2f} |"
+    )

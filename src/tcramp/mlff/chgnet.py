@@ -159,6 +159,8 @@ def load_checkpoint(weights: str | None = None):
     from chgnet.model import CHGNet
 
     path = weights or str(Path(chgnet.__file__).parent / DEFAULT_WEIGHTS)
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint file")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)["model"]
     except Exception as exc:  # UnpicklingError for a pickle with code, KeyError/TypeError for other files

@@ -13,14 +13,20 @@ import time
 from tcramp.data import load_3dsc, stratified
 from tcramp.run import simulate
 
-n = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-materials = stratified(load_3dsc())[:n]
-print(f"{n} materials of the stratified order, {workers} workers")
-print("| stage | wall (s) | materials/hour | failed |\n|---|---|---|---|")
-with tempfile.TemporaryDirectory() as tmp:
-    for stage in ("cell", "relaxed"):
-        t = time.perf_counter()
-        res = simulate(materials, tmp, stage=stage, workers=workers, device="cpu")
-        wall = time.perf_counter() - t
-        print(f"| {stage} | {wall:.0f} | {3600 * n / wall:,.0f} | {len(res.failed)} |")
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 60
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    materials = stratified(load_3dsc())[:n]
+    print(f"{n} materials of the stratified order, {workers} workers")
+    print("| stage | wall (s) | materials/hour | failed |\n|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for stage in ("cell", "relaxed"):
+            t = time.perf_counter()
+            res = simulate(materials, tmp, stage=stage, workers=workers, device="cpu")
+            wall = time.perf_counter() - t
+            print(f"| {stage} | {wall:.0f} | {3600 * n / wall:,.0f} | {len(res.failed)} |")
+
+
+if __name__ == "__main__":  # Dask workers re-import this file
+    main()

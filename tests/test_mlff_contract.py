@@ -17,7 +17,7 @@ from tcramp.structures import order
 
 from orb_checkpoint import make_random_orb_checkpoint
 
-LATENT = {"chgnet": 64, "orb-d3-v2": 256}
+LATENT = {"chgnet": 64, "orb-d3-v2": 256, "7net-0": 128, "7net-l3i5": 128}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

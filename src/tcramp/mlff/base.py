@@ -54,7 +54,9 @@ class MLFF(ABC):
     """A universal force field exposing a pooled latent vector.
 
     Subclasses set `name`, `version`, `latent_size`, `elements` (supported atomic numbers) and
-    `pooling` (how node features become the latent), and implement `predict`.
+    `pooling` (how node features become the latent), and implement `predict`. `phonon_distance`
+    (Å) is the finite displacement its phonons are trusted at: forces linear there within 5 %
+    (`tcramp.mlff.contract.linearity` on fcc Al); None when no displacement in 0.005–0.05 Å is.
     """
 
     name: str
@@ -62,6 +64,7 @@ class MLFF(ABC):
     latent_size: int
     elements: frozenset[int]
     pooling: str
+    phonon_distance: float | None = None
 
     def check(self, atoms: Atoms) -> None:
         """Raise `UnsupportedElementError` naming the elements this model lacks."""

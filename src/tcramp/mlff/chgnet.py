@@ -50,6 +50,9 @@ class CHGNetMLFF(MLFF):
     name = "chgnet"
     pooling = "mean of final-layer atom features"
     elements = frozenset(range(1, 95))
+    # no trusted phonon displacement: on fcc Al k(d) = 0.43, 0.40, 0.72, 1.16 eV/Å² at d = 0.005,
+    # 0.01, 0.02, 0.05 Å (tcramp.mlff.contract.linearity), linear within 5 % nowhere in 0.005–0.05 Å
+    phonon_distance = None
 
     def __init__(self, weights: str | None = None, device: str = "auto", skin: float = 1.0):
         from chgnet.model import CHGNet

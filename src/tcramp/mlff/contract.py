@@ -2,8 +2,9 @@
 
 Like TorchSim's `validate_model_outputs`: metadata present, every `Prediction` field of the
 documented shape and finite, a batch giving the single results, inputs not mutated, the ASE
-calculator agreeing with `predict`, and unsupported elements refused by name. A new optional
-`Prediction` field needs one entry in `SHAPES` (and `ATOL` when its tolerance differs).
+calculator agreeing with `predict`, unsupported elements refused by name, and forces linear in
+the displacement at the backend's declared `phonon_distance` (`linearity`, `linear_range`). A new
+optional `Prediction` field needs one entry in `SHAPES` (and `ATOL` when its tolerance differs).
 """
 
 from __future__ import annotations
@@ -18,7 +19,18 @@ from ase.data import chemical_symbols
 
 from .base import MLFF, Prediction, UnsupportedElementError
 
-__all__ = ["ATOL", "RTOL", "SHAPES", "ContractError", "check_backend", "probe_cells"]
+__all__ = [
+    "ATOL",
+    "DISTANCES",
+    "LINEAR_RTOL",
+    "RTOL",
+    "SHAPES",
+    "ContractError",
+    "check_backend",
+    "linear_range",
+    "linearity",
+    "probe_cells",
+]
 
 # Prediction field -> its shape for a structure of n atoms and a backend of latent size d
 SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
@@ -33,6 +45,8 @@ SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
 # RTOL relative to the value (float32 sums over atoms in another order)
 ATOL: dict[str, float] = {"energy": 1e-4, "forces": 1e-4, "latent": 1e-5, "atom_latent": 1e-4, "magmom": 1e-4}
 RTOL = 1e-6
+DISTANCES = (0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05)  # Å, displacements of `linearity`
+LINEAR_RTOL = 0.05  # force per displacement constant to 5 % over a linear range
 
 
 class ContractError(AssertionError):
@@ -45,6 +59,33 @@ def probe_cells() -> list[Atoms]:
     for i, a in enumerate(cells):
         a.rattle(0.03, seed=i)
     return cells
+
+
+def linearity(mlff: MLFF, distances: Sequence[float] = DISTANCES) -> dict[float, float]:
+    """Force per displacement k(d) = −(F_x(d) − F_x(0))/d (eV/Å²) on an atom of fcc Al (a = 4.04 Å,
+    2×2×2 conventional cell, 32 atoms) displaced by d Å along x, residual force F_x(0) subtracted:
+    the on-site force constant Φ_xx a phonon calculation at displacement d sees."""
+    cell = bulk("Al", "fcc", a=4.04, cubic=True) * (2, 2, 2)
+    cells = [cell]
+    for d in distances:
+        c = cell.copy()
+        c.positions[0, 0] += d
+        cells.append(c)
+    f = [p.forces[0, 0] for p in mlff.predict(cells)]
+    return {float(d): float(-(fd - f[0]) / d) for d, fd in zip(distances, f[1:])}
+
+
+def linear_range(k: dict[float, float], rtol: float = LINEAR_RTOL) -> tuple[float, float] | None:
+    """The widest run of consecutive displacements (at least 3) over which `k` (from `linearity`)
+    is constant within `rtol` (max/min − 1), as (smallest, largest) Å; None when there is none."""
+    d, v = list(k), np.array(list(k.values()))
+    best = None
+    for i in range(len(d)):
+        for j in range(i + 2, len(d)):
+            run = v[i : j + 1]
+            if run.min() > 0 and run.max() / run.min() - 1 <= rtol and (best is None or j - i > best[1] - best[0]):
+                best = (i, j)
+    return None if best is None else (d[best[0]], d[best[1]])
 
 
 def _fields(p: Prediction) -> dict[str, np.ndarray]:
@@ -117,3 +158,15 @@ def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None) -> None:
             )
         else:
             raise ContractError(f"{name}: predict refuses unsupported element {chemical_symbols[missing]}")
+
+    distance = getattr(mlff, "phonon_distance", None)
+    need(distance is None or distance > 0, "`phonon_distance` is None or a positive displacement in Å")
+    if distance is not None and 13 in mlff.elements:  # the probe is fcc Al
+        k = linearity(mlff, sorted({*DISTANCES, distance}))
+        span = linear_range(k)
+        shown = ", ".join(f"{d:g} Å: {v:.3f}" for d, v in k.items())
+        need(
+            span is not None and span[0] <= distance <= span[1],
+            f"forces are linear at phonon_distance {distance:g} Å (fcc Al k(d) eV/Å²: {shown}; "
+            f"constant within {LINEAR_RTOL:.0%} over {span} Å)",
+        )

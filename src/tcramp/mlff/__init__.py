@@ -18,13 +18,14 @@ from functools import cache
 from importlib import import_module
 
 from .base import MLFF, MLFFCalculator, Prediction, UnsupportedElementError, resolve_device
-from .contract import ContractError, check_backend
+from .contract import ContractError, Linearity, check_backend
 
 __all__ = [
     "BACKENDS",
     "MLFF",
     "REGISTRY",
     "ContractError",
+    "Linearity",
     "MLFFCalculator",
     "Prediction",
     "UnsupportedElementError",

@@ -42,7 +42,9 @@ def md():
 def test_lead():
     """Pb, the strong-coupling standard: λ = 1.55, ω_log = 4.83 meV (56 K), measured Tc = 7.19 K
     (tunnelling α²F; as tabulated by Carbotte, Rev. Mod. Phys. 62, 1027 (1990), Table IV — quoted
-    from that table, not re-read here), with the conventional μ* = 0.10. Allen & Dynes' point:
+    from that table, not re-read: no readable copy of Allen & Dynes, PRB 12, 905 (1975) or of
+    Carbotte's table was found in the searchable sources (issue 23), so μ* = 0.10 and f2 = 1 stay
+    this test's assumptions, not the paper's inputs), with the conventional μ* = 0.10. Allen & Dynes' point:
     the McMillan form underestimates strong couplers and f1 restores Tc. ω̄₂ = ω_log (f2 = 1)
     isolates f1."""
     mcmillan = allen_dynes(1.55, 4.83, 0.10)

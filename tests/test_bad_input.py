@@ -92,7 +92,7 @@ def test_a_pickled_checkpoint_is_refused_without_running_it(shipped_copy, tmp_pa
     meta = _meta(shipped_copy)
     ramp_hash = stage_hash(RampConfig(**meta["ramp"]), meta["stage"], meta["backend"], str(evil))
     _edit(shipped_copy, weights=str(evil), ramp_hash=ramp_hash, files={**meta["files"], "weights": sha256(evil)})
-    with pytest.raises(ValueError, match="evil.pth.tar: refused: not a CHGNet checkpoint of plain tensors"):
+    with pytest.raises(ValueError, match="evil.pth.tar: refused: not a checkpoint of plain tensors"):
         predict_tc(CIF, shipped_copy, device="cpu", threads=1)
     assert not marker.exists()
 

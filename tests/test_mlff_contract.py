@@ -1,6 +1,6 @@
 """One contract for every MLFF backend (`tcramp.mlff.check_backend`), run on every registered one.
 
-CHGNet runs with its real pretrained weights. orb-d3-v2's weights cannot be downloaded here, so
+CHGNet and SevenNet run with their real pretrained weights. orb-d3-v2's weights cannot be downloaded here, so
 it runs through its real loading code on a randomly initialised checkpoint (a mock of the
 weights, not of the code).
 """
@@ -8,16 +8,20 @@ weights, not of the code).
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from tcramp.groups import columns
 from tcramp.mlff import BACKENDS, MLFF, REGISTRY, ContractError, check_backend, load_mlff
 from tcramp.mlff.chgnet import CHGNetMLFF
 from tcramp.structures import order
 
 from orb_checkpoint import make_random_orb_checkpoint
 
-LATENT = {"chgnet": 64, "orb-d3-v2": 256}
+LATENT = {"chgnet": 64, "orb-d3-v2": 256, "7net-0": 128, "7net-l3i5": 128}
+# measured linear range (Å) of the force on fcc Al; orb-d3-v2's random weights have none to state
+LINEAR = {"chgnet": None, "7net-0": (0.005, 0.05), "7net-l3i5": (0.005, 0.05)}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -38,8 +42,30 @@ def cells(small):
 
 def test_every_registered_backend_meets_the_contract(backend, cells):
     assert backend.latent_size == LATENT[backend.name]
-    check_backend(backend, cells)  # bundled cells
-    check_backend(backend)  # the check's own small crystals
+    linearity = check_backend(backend, cells)  # bundled cells, and the force linearity on fcc Al
+    check_backend(backend, linear=False)  # the check's own small crystals
+    assert list(linearity.k) == [0.005, 0.01, 0.02, 0.03, 0.04, 0.05]
+    if backend.name in LINEAR:
+        assert linearity.span == LINEAR[backend.name]
+
+
+def test_a_backend_whose_forces_are_not_linear_at_its_displacement_fails(monkeypatch, cells):
+    """CHGNet's k(d) on fcc Al is 0.40 eV/Å² at 0.01 Å and 0.72 at 0.02 Å: declaring 0.01 Å breaks the contract."""
+
+    class Trusting(CHGNetMLFF):
+        name = "chgnet-trusting"
+        phonon_distance = 0.01
+
+    monkeypatch.setitem(REGISTRY, "chgnet-trusting", Trusting)
+    with pytest.raises(ContractError, match="chgnet-trusting: forces are linear at phonon_distance 0.01 Å .* nowhere"):
+        check_backend(load_mlff("chgnet-trusting", None, "cpu"), cells)
+
+
+def test_sevennet_declares_no_magnetic_moments_and_magmom_groups_refuse_it(cells):
+    (p,) = load_mlff("7net-0", None, "cpu").predict(cells[:1])
+    assert p.magmom is None
+    with pytest.raises(ValueError, match="lack feature group.s. magmom"):
+        columns(pd.DataFrame({"latent_0": [0.0]}), ["latent", "magmom"])
 
 
 class _Float64Latent(CHGNetMLFF):

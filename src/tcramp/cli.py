@@ -24,6 +24,7 @@ from . import explain as ex
 from . import models, run
 from . import search as search_
 from . import snapshots as snap
+from . import validate as val
 from .data import load_dataset, stratified
 from .groups import DEFAULT, GROUPS, parse, stage_of
 from .mlff import BACKENDS, load_mlff
@@ -351,6 +352,21 @@ def _prediction_table(results: list[dict]) -> Table:
             _warned(r),
         )
     return table
+
+
+@app.command()
+def validate(
+    mlff: Annotated[str, typer.Option(help=f"Force field: {' | '.join(BACKENDS)}.")] = "chgnet",
+    crystal: Annotated[list[str] | None, typer.Option(help="Only these reference crystals (repeat).")] = None,
+    distance: Annotated[float | None, typer.Option(help="Phonon displacement in Å (default: the backend's).")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the table as CSV here.")] = None,
+) -> None:
+    """Relax and compute phonons of the reference crystals; print them against measured values."""
+    _quiet()
+    df = val.validate(mlff, crystal, distance=distance)
+    if csv:
+        df.to_csv(csv, index=False)
+    print(val.markdown(df))
 
 
 @app.command()

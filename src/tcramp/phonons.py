@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 from .mlff import MLFF
 
 __all__ = [
+    "DISTANCE",
     "IMAG_TOL",
     "MAX_ATOMS",
     "MESH",
@@ -43,6 +44,7 @@ __all__ = [
 
 MIN_LENGTH = 8.0  # Å, perpendicular width every supercell reaches (unless capped)
 MAX_ATOMS = 64  # supercell atom cap: most P1 cells of 20+ atoms stay 1×1×1 (cost: 3n displacements)
+DISTANCE = 0.01  # Å, finite displacement for a backend without a trusted one (`MLFF.phonon_distance`)
 MESH = 15.0  # Å, phonopy's length-based mesh density (~MESH·|b_i| points along b_i); ω_log within 4 % of MESH 30 at 1/5 the time
 IMAG_TOL = 0.1  # THz: a mode below −IMAG_TOL is imaginary (dynamically unstable)
 MIN_FREQUENCY = 0.5  # THz: softer Γ modes are left out of harmonic displacements (their classical
@@ -81,7 +83,7 @@ def phonons(
     *,
     min_length: float = MIN_LENGTH,
     max_atoms: int = MAX_ATOMS,
-    distance: float = 0.01,
+    distance: float = DISTANCE,
 ) -> phonopy.Phonopy:
     """Force constants of `atoms` (the unit and primitive cell, not reduced further) from
     `distance`-Å displacements in the `supercell_matrix` supercell.

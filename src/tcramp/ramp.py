@@ -2,7 +2,8 @@
 
 `RampConfig` holds every setting that shapes a material's record (cell building, relaxation,
 phonons, temperature grid, sampler, MD) and hashes to `settings_hash`, stored with every
-snapshot. `temperatures` gives the grid: `n_temps` points log-spaced from `t_min` to `t_max`
+snapshot; `for_backend` resolves the settings a backend supplies (its trusted phonon
+displacement). `temperatures` gives the grid: `n_temps` points log-spaced from `t_min` to `t_max`
 (dense at low T, where 88 % of 3DSC Tcs lie; the grid `predict` reads), plus, for training,
 `dense_points` evenly spread over Tc x (1 ± `dense_window`) when Tc > 0. The samplers that move
 the cell through the grid live in `tcramp.samplers`.
@@ -13,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
 
 from . import phonons, relax
+from .mlff import trusted_distance
 from .structures import MAX_ATOMS, MIN_ATOMS, TOL
 
 __all__ = ["RampConfig", "material_seed", "temperatures", "timestep"]
@@ -39,7 +41,7 @@ class RampConfig:
     # harmonic phonons of the relaxed cell (tcramp.phonons)
     phonon_min_length: float = phonons.MIN_LENGTH  # Å, every perpendicular width of the supercell
     phonon_max_atoms: int = phonons.MAX_ATOMS
-    phonon_distance: float = 0.01  # Å, finite displacement
+    phonon_distance: float | None = None  # Å, finite displacement; None: the backend's (`for_backend`)
     # temperature grid
     t_min: float = 1.0
     t_max: float = 300.0
@@ -71,6 +73,13 @@ class RampConfig:
         d = asdict(self)
         d.pop("torch_threads")
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+    def for_backend(self, mlff: str) -> RampConfig:
+        """These settings as backend `mlff` runs them: `phonon_distance`, unless set, its trusted
+        displacement (`tcramp.mlff.trusted_distance`), or `phonons.DISTANCE` when it has none."""
+        if self.phonon_distance is not None:
+            return self
+        return replace(self, phonon_distance=trusted_distance(mlff) or phonons.DISTANCE)
 
     @classmethod
     def from_file(cls, path: str | Path) -> RampConfig:

@@ -126,7 +126,7 @@ def open_stage(
             "stage": stage,
             "hash": h,
             "parent": stage_hash(config, STAGES[i - 1], mlff, weights) if i else None,
-            "settings": stage_settings(config, stage),
+            "settings": stage_settings(config, stage, mlff),
             "mlff": mlff if stage != "cell" else None,
             "weights": weights if stage != "cell" else None,
         }

@@ -83,9 +83,10 @@ def upto(stage: str) -> tuple[str, ...]:
     return STAGES[: STAGES.index(stage) + 1]
 
 
-def stage_settings(config: RampConfig, stage: str) -> dict:
-    """The settings of `config` that `stage` is computed with."""
-    d = asdict(config)
+def stage_settings(config: RampConfig, stage: str, mlff: str = "chgnet") -> dict:
+    """The settings of `config` that `stage` is computed with by backend `mlff` (its trusted
+    phonon displacement filled in, `RampConfig.for_backend`)."""
+    d = asdict(config.for_backend(mlff))
     return {k: d[k] for k in SETTINGS[stage]}
 
 
@@ -95,7 +96,7 @@ def stage_hash(config: RampConfig, stage: str, mlff: str = "chgnet", weights: st
     d = {
         "stage": stage,
         "parent": stage_hash(config, STAGES[i - 1], mlff, weights) if i else None,
-        "settings": stage_settings(config, stage),
+        "settings": stage_settings(config, stage, mlff),
     }
     if stage in MODEL_STAGES:
         d.update(mlff=mlff, weights=weights)
@@ -245,6 +246,7 @@ def build(
     leaves the stages finished before it in `rec`."""
     if config.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {config.sampler!r}; choose from {', '.join(SAMPLERS)}")
+    config = config.for_backend(mlff)
     for s in upto(stage):
         if s in rec.rows or s in skip:
             continue

@@ -4,6 +4,8 @@
 |-------------|-----------------------------|------------------------------------------|
 | `chgnet`    | CHGNet 0.3.0 (weights ship in the wheel) | 64-d mean of final atom features |
 | `orb-d3-v2` | orb-models `orb_d3_v2`      | 256-d mean of final node features        |
+| `7net-0`    | SevenNet-0 (in the sevenn wheel) | 128-d mean of last-layer scalar node features |
+| `7net-l3i5` | SevenNet-l3i5 (in the sevenn wheel) | 128-d mean of last-layer scalar node features |
 
 A backend is one file defining an `MLFF` subclass plus its line in `REGISTRY` ("module:Class",
 imported on first use, so optional backends cost nothing until asked for); `check_backend`
@@ -16,13 +18,14 @@ from functools import cache
 from importlib import import_module
 
 from .base import MLFF, MLFFCalculator, Prediction, UnsupportedElementError, resolve_device
-from .contract import ContractError, check_backend
+from .contract import ContractError, Linearity, check_backend
 
 __all__ = [
     "BACKENDS",
     "MLFF",
     "REGISTRY",
     "ContractError",
+    "Linearity",
     "MLFFCalculator",
     "Prediction",
     "UnsupportedElementError",
@@ -30,12 +33,15 @@ __all__ = [
     "check_backend",
     "load_mlff",
     "resolve_device",
+    "trusted_distance",
 ]
 
 # name -> "module:Class" (or the class itself); the constructor takes (weights=None, device="auto")
 REGISTRY: dict[str, str | type[MLFF]] = {
     "chgnet": "tcramp.mlff.chgnet:CHGNetMLFF",
     "orb-d3-v2": "tcramp.mlff.orb:OrbMLFF",
+    "7net-0": "tcramp.mlff.sevennet:SevenNet0",
+    "7net-l3i5": "tcramp.mlff.sevennet:SevenNetL3i5",
 }
 BACKENDS = tuple(REGISTRY)
 
@@ -49,6 +55,12 @@ def backend_class(name: str) -> type[MLFF]:
         module, _, cls = target.partition(":")
         target = getattr(import_module(module), cls)
     return target
+
+
+def trusted_distance(name: str) -> float | None:
+    """The phonon displacement (Å) backend `name` is trusted at (its forces linear there, see
+    `check_backend`), None when it has none."""
+    return backend_class(name).phonon_distance
 
 
 @cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from ase import Atoms
@@ -57,6 +58,19 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def tensors_only(path: str | Path):
+    """The contents of checkpoint `path` read with `torch.load(weights_only=True)`: tensors and
+    plain containers only, so a checkpoint cannot run code. Raises a one-line error otherwise."""
+    import torch  # lazily, as in resolve_device: base is imported without torch
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint file")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError for a pickle with code or other objects
+        raise ValueError(f"{path}: refused: not a checkpoint of plain tensors ({type(exc).__name__})") from exc
+
+
 class MLFF(ABC):
     """A universal force field exposing a pooled latent vector.
 
@@ -64,6 +78,9 @@ class MLFF(ABC):
     `version` (starting with `installed_version()`), `latent_size`, `elements` (supported atomic
     numbers) and `pooling` (how node features become the latent), and implement `predict`.
     Checkpoints are read as tensors only (`torch.load(weights_only=True)`): no pickled code.
+    `phonon_distance` (Å) is the finite displacement its phonons are trusted at: forces linear
+    there within 5 % (`tcramp.mlff.contract.linearity` on fcc Al); None when no displacement in
+    0.005–0.05 Å is.
     """
 
     name: str
@@ -72,6 +89,7 @@ class MLFF(ABC):
     latent_size: int
     elements: frozenset[int]
     pooling: str
+    phonon_distance: float | None = None
 
     @classmethod
     def installed_version(cls) -> str:

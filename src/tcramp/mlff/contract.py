@@ -2,14 +2,17 @@
 
 Like TorchSim's `validate_model_outputs`: metadata present, every `Prediction` field of the
 documented shape and finite, a batch giving the single results, inputs not mutated, the ASE
-calculator agreeing with `predict`, and unsupported elements refused by name. A new optional
-`Prediction` field needs one entry in `SHAPES` (and `ATOL` when its tolerance differs).
+calculator agreeing with `predict`, unsupported elements refused by name, and forces linear in
+the displacement at the backend's declared `phonon_distance` (`linearity`, `linear_range`): the
+check measures the force per displacement on fcc Al over `DISTANCES` and returns it with the
+range where it is constant (`Linearity`). A new optional `Prediction` field needs one entry in
+`SHAPES` (and `ATOL` when its tolerance differs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 from ase import Atoms
@@ -18,7 +21,19 @@ from ase.data import chemical_symbols
 
 from .base import MLFF, Prediction, UnsupportedElementError
 
-__all__ = ["ATOL", "RTOL", "SHAPES", "ContractError", "check_backend", "probe_cells"]
+__all__ = [
+    "ATOL",
+    "DISTANCES",
+    "LINEAR_RTOL",
+    "RTOL",
+    "SHAPES",
+    "ContractError",
+    "Linearity",
+    "check_backend",
+    "linear_range",
+    "linearity",
+    "probe_cells",
+]
 
 # Prediction field -> its shape for a structure of n atoms and a backend of latent size d
 SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
@@ -33,10 +48,27 @@ SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
 # RTOL relative to the value (float32 sums over atoms in another order)
 ATOL: dict[str, float] = {"energy": 1e-4, "forces": 1e-4, "latent": 1e-5, "atom_latent": 1e-4, "magmom": 1e-4}
 RTOL = 1e-6
+DISTANCES = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05)  # Å, displacements of `linearity`
+LINEAR_RTOL = 0.05  # force per displacement constant to 5 % over a linear range
 
 
 class ContractError(AssertionError):
     """A backend breaks the MLFF contract; the message names the backend and the rule."""
+
+
+@dataclass(frozen=True)
+class Linearity:
+    """Force per displacement on fcc Al: `k` maps displacement (Å) to k(d) (eV/Å², see
+    `linearity`); `span` the widest range (Å) where k is constant within `LINEAR_RTOL`, None
+    when there is none (no displacement a phonon calculation can trust)."""
+
+    k: dict[float, float]
+    span: tuple[float, float] | None
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{d:g} Å: {v:.3f}" for d, v in self.k.items())
+        where = f"{self.span[0]:g}–{self.span[1]:g} Å" if self.span else "nowhere"
+        return f"fcc Al k(d) eV/Å²: {shown}; constant within {LINEAR_RTOL:.0%} {where}"
 
 
 def probe_cells() -> list[Atoms]:
@@ -47,14 +79,43 @@ def probe_cells() -> list[Atoms]:
     return cells
 
 
+def linearity(mlff: MLFF, distances: Sequence[float] = DISTANCES) -> dict[float, float]:
+    """Force per displacement k(d) = −(F_x(d) − F_x(0))/d (eV/Å²) on an atom of fcc Al (a = 4.04 Å,
+    2×2×2 conventional cell, 32 atoms) displaced by d Å along x, residual force F_x(0) subtracted:
+    the on-site force constant Φ_xx a phonon calculation at displacement d sees."""
+    cell = bulk("Al", "fcc", a=4.04, cubic=True) * (2, 2, 2)
+    cells = [cell]
+    for d in distances:
+        c = cell.copy()
+        c.positions[0, 0] += d
+        cells.append(c)
+    f = [p.forces[0, 0] for p in mlff.predict(cells)]
+    return {float(d): float(-(fd - f[0]) / d) for d, fd in zip(distances, f[1:])}
+
+
+def linear_range(k: dict[float, float], rtol: float = LINEAR_RTOL) -> tuple[float, float] | None:
+    """The widest run of consecutive displacements (at least 3) over which `k` (from `linearity`)
+    is constant within `rtol` (max/min − 1), as (smallest, largest) Å; None when there is none."""
+    d, v = list(k), np.array(list(k.values()))
+    best = None
+    for i in range(len(d)):
+        for j in range(i + 2, len(d)):
+            run = v[i : j + 1]
+            if run.min() > 0 and run.max() / run.min() - 1 <= rtol and (best is None or j - i > best[1] - best[0]):
+                best = (i, j)
+    return None if best is None else (d[best[0]], d[best[1]])
+
+
 def _fields(p: Prediction) -> dict[str, np.ndarray]:
     """The prediction's computed fields (None: an optional output the backend does not give)."""
     return {f.name: np.asarray(getattr(p, f.name)) for f in fields(p) if getattr(p, f.name) is not None}
 
 
-def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None) -> None:
+def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None, *, linear: bool = True) -> Linearity | None:
     """Raise `ContractError` unless `mlff` meets the backend contract on `cells` (default:
-    `probe_cells()`; give structures of the elements the backend supports)."""
+    `probe_cells()`; give structures of the elements the backend supports). With `linear` (and Al
+    supported), measure the force linearity and return it: a declared `phonon_distance` must lie
+    in its linear range; None otherwise."""
     cells = list(cells or probe_cells())
     name = getattr(mlff, "name", type(mlff).__name__)
 
@@ -118,3 +179,15 @@ def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None) -> None:
             )
         else:
             raise ContractError(f"{name}: predict refuses unsupported element {chemical_symbols[missing]}")
+
+    distance = mlff.phonon_distance
+    need(distance is None or distance > 0, "`phonon_distance` is None or a positive displacement in Å")
+    if not linear or 13 not in mlff.elements:  # the probe is fcc Al
+        return None
+    k = linearity(mlff, sorted({*DISTANCES, *([distance] if distance else [])}))
+    report = Linearity(k, linear_range(k))
+    need(
+        distance is None or (report.span is not None and report.span[0] <= distance <= report.span[1]),
+        f"forces are linear at phonon_distance {distance} Å ({report})",
+    )
+    return report

@@ -191,6 +191,7 @@ def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tm
     assert r3.returncode == 0 and len(list((out / "results").glob("*.json"))) == 2
 
 
+@pytest.mark.slow
 def test_search_resumes_the_same_sqlite_study_after_a_kill(tiny_snapshots, tmp_path):
     import os
     import signal

@@ -1,4 +1,4 @@
-"""Leakage-free grouping and grouped k-fold splits, shared by training, search and evaluation.
+"""Leakage-free grouping and the grouped k-fold dealing behind `tcramp.cv.LeakageKFold`.
 
 Two snapshot rows must stay on one side of a split when they belong to the same material, the
 same SuperCon formula (one entry matched to several structures) or the same parent structure
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["grouped_folds", "leakage_groups", "material_folds"]
+__all__ = ["grouped_folds", "leakage_groups"]
 
 
 def leakage_groups(df: pd.DataFrame) -> np.ndarray:
@@ -48,11 +48,3 @@ def grouped_folds(groups: np.ndarray, k: int = 5, seed: int = 0) -> list[tuple[n
         load[f] += counts[i]
     fold = np.array([fold_of[g] for g in groups])
     return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
-
-
-def material_folds(snapshots: pd.DataFrame, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Grouped k-fold splits of the materials of a snapshot table, as indices into its sorted
-    unique names: the one set of folds that evaluation and ablation share."""
-    first = snapshots.drop_duplicates("name").set_index("name")
-    group_of = dict(zip(snapshots["name"], leakage_groups(snapshots)))
-    return grouped_folds(np.array([group_of[n] for n in sorted(first.index)]), k, seed)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.utils import estimator_checks
 
 from tcramp.composition import magpie_columns
 from tcramp.data import load_3dsc
@@ -338,3 +339,26 @@ def test_trained_model_beats_the_zero_predictor_on_held_out_materials(tiny_snaps
     model, table = train(df, kind, {"iterations": 60, "depth": 3}, groups=groups, folds=3, config=TINY)
     assert model.meta.cv["tc_mae"] == pytest.approx((table.tc50 - table.tc_true).abs().mean())
     assert model.meta.cv["tc_mae"] < 0.9 * table.tc_true.abs().mean()
+
+
+# The scikit-learn estimator checks the estimators meet: a documented subset, since the others
+# need multiclass targets, refusal of NaN inputs (CatBoost and the MLP take NaN on purpose) or
+# `n_features_in_`, which they do not claim.
+SKLEARN_CHECKS = (
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+)
+
+
+@pytest.mark.parametrize("check", SKLEARN_CHECKS)
+@pytest.mark.parametrize(
+    "est",
+    [CatBoostSC(iterations=5, thread_count=1), CatBoostTc(iterations=5, thread_count=1), MLPSC(hidden=(4,), epochs=2)],
+    ids=lambda e: type(e).__name__,
+)
+def test_sklearn_estimator_checks(est, check):
+    getattr(estimator_checks, check)(type(est).__name__, clone(est))

@@ -95,6 +95,7 @@ def test_shap_ramp_has_one_frame_per_temperature(explained):
         assert _image(files[f"{stem}.png"], "PNG") == 1
 
 
+@pytest.mark.slow
 def test_cli_explain_with_chosen_material_and_structure(explained, tiny_snapshots, small):
     root, df, _ = explained
     run, _ = tiny_snapshots
@@ -140,6 +141,7 @@ def test_mlp_model_is_refused_with_a_reason(tiny_snapshots, tmp_path):
         explain(tmp_path / "mlp", df, tmp_path / "out", log=lambda *a: None)
 
 
+@pytest.mark.slow
 def test_regressor_explain_and_report(tiny_snapshots, small, tmp_path):
     """A Tc regressor on material-level inputs through every study that applies, then the report:
     Tc in place of P(SC), no SHAP along a ramp (the report says why), and a lattice probe whose
@@ -366,6 +368,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert _image(png, "PNG") == 1
 
 
+@pytest.mark.slow
 def test_one_command_report_of_a_hybrid_model(tiny_snapshots, tmp_path):
     """`tcramp report --model --snapshots` runs every explain study itself, here on a
     latent + Magpie + T model (Magpie inputs computed from the snapshots' formulas)."""

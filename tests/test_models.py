@@ -97,6 +97,7 @@ def test_model_files_are_validated(tiny_snapshots, tmp_path):
         TcModel.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_train_then_predict_round_trip_on_user_csv(small, tiny_snapshots, tmp_path):
     run, _ = tiny_snapshots
     model_dir = tmp_path / "model"

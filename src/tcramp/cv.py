@@ -170,8 +170,9 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> tuple[np.ndarra
     """Per non-empty bin of predicted P(SC) (`bins` equal widths): the mean P(SC), the observed
     fraction of positives and the share of rows."""
     b = np.minimum((p * bins).astype(int), bins - 1)
-    held = [k for k in range(bins) if (b == k).any()]
-    return tuple(
-        np.array([f(k) for k in held])
-        for f in (lambda k: p[b == k].mean(), lambda k: y[b == k].mean(), lambda k: (b == k).mean())
+    held = [b == k for k in range(bins) if (b == k).any()]
+    return (
+        np.array([p[m].mean() for m in held]),
+        np.array([y[m].mean() for m in held]),
+        np.array([m.mean() for m in held]),
     )

@@ -39,7 +39,16 @@ from .splits import leakage_groups
 from .stages import stage_hash
 from .tc import base_grid
 
-__all__ = ["METHODS", "EvalConfig", "evaluate", "materials_table", "metrics", "run_folds", "score", "write_readme_table"]
+__all__ = [
+    "METHODS",
+    "EvalConfig",
+    "evaluate",
+    "materials_table",
+    "metrics",
+    "run_folds",
+    "score",
+    "write_readme_table",
+]
 
 METHODS = ("ramp-catboost", "ramp-mlp", "magpie-rf", "magpie-catboost", "ground-latent", "mean", "median", "zero")
 CONSTANT = ("mean", "median", "zero")

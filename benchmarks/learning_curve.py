@@ -13,13 +13,12 @@ import sys
 import numpy as np
 import pandas as pd
 
-from tcramp.ablation import _rf
+from tcramp.cv import baselines, material_folds
 from tcramp.data import load_3dsc, stratified
 from tcramp.groups import material_view
 from tcramp.models import TcModel, train
 from tcramp.pipeline import shipped_model_dir
 from tcramp.snapshots import read_config, read_table, read_weights
-from tcramp.splits import material_folds
 
 store = sys.argv[1] if len(sys.argv) > 1 else "data/records"
 meta = TcModel.load(shipped_model_dir()).meta
@@ -47,10 +46,7 @@ for n in sizes:
     mat, cols = material_view(df, ["magpie"], config)
     folds = material_folds(df, 5, 0)  # train's folds: the same grouped splits of the sorted names
     y = mat["tc"].to_numpy(float)
-    X = mat[cols].to_numpy(np.float32)
-    rf = np.full(len(y), np.nan)
-    for tr, te in folds:
-        rf[te] = _rf(X[tr], y[tr], X[te], 0)
+    rf = baselines(mat, folds, 0, ["magpie-rf"])["magpie-rf"].to_numpy()
     shipped = pd.Series(oof["tc50"].to_numpy(), index=oof["name"]).loc[mat["name"]].to_numpy()
     zero, forest, ours = (fold_mae(p, y, folds) for p in (np.zeros(len(y)), rf, shipped))
     print(

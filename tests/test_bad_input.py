@@ -17,6 +17,7 @@ import torch
 from pymatgen.core import Lattice, Structure
 
 from tcramp import cli
+from tcramp.cv import material_folds
 from tcramp.data import load_csv
 from tcramp.domain import input_warnings
 from tcramp.groups import with_magpie
@@ -27,7 +28,6 @@ from tcramp.pipeline import predict_tc, shipped_model_dir
 from tcramp.ramp import RampConfig
 from tcramp.run import simulate
 from tcramp.snapshots import read_materials
-from tcramp.splits import material_folds
 from tcramp.stages import stage_hash
 
 from conftest import CLI, TINY

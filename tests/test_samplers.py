@@ -41,6 +41,7 @@ def test_harmonic_sampler_draws_the_zero_point_motion(chgnet, nb8):
     assert zero_point.mean() > 10 * harmonic_msd(ph, [1.0], classical=True)[0].mean()
 
 
+@pytest.mark.slow
 def test_md_against_the_harmonic_reference_measures_anharmonicity(chgnet, nb8):
     """Equilibrated MD at 20 and 300 K against the classical harmonic MSD of the same Γ modes.
 

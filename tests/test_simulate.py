@@ -120,6 +120,7 @@ def _tiny_json(tmp_path: Path, **over) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_kill9_then_resume_loses_nothing_and_repeats_nothing(bundled, small, tmp_path):
     extra = [
         bundled[n]

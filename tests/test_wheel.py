@@ -7,9 +7,12 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_wheel_predicts_and_simulates_outside_the_repository(bundled, tiny_config, tmp_path):
     src = tmp_path / "src"  # build from a copy: the build leaves no files in the repository
     shutil.copytree(ROOT / "src", src / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))

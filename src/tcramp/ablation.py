@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import cv, render
 from .allen_dynes import AllenDynesTc
 from .groups import GROUPS, RAMP_GROUPS, columns, material_columns, material_view, prepare
 from .models import CatBoostSC, CatBoostTc
 from .ramp import RampConfig
-from .splits import material_folds
-from .tc import curve_tc
 
-__all__ = ["AblationConfig", "ablation", "ablation_table", "by_stage", "configurations", "write_readme_table"]
+__all__ = ["AblationConfig", "Spec", "ablation", "by_stage", "configurations", "specs", "write", "write_readme_table"]
 
 MATERIAL_GROUPS = tuple(g for g in GROUPS if g != "temperature")
 COMPOSITION = ("magpie-rf", "reg:magpie", "reg-log:magpie")  # reg:magpie is the Magpie-CatBoost baseline
@@ -77,29 +77,78 @@ def _slices(pred: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _scores(pred: np.ndarray, truth: np.ndarray) -> dict:
-    e = pred - truth
-    var = float(((truth - truth.mean()) ** 2).mean()) if len(truth) else 0.0
-    mse = float((e**2).mean()) if len(e) else float("nan")
-    return {
-        "n": len(e),
-        "mae": float(np.abs(e).mean()) if len(e) else float("nan"),
-        "rmse": float(np.sqrt(mse)),
-        "r2": float(1 - mse / var) if var > 0 else float("nan"),
-    }
+@dataclass(frozen=True)
+class Spec:
+    """One method of the ablation beyond the baselines: `make` gives a fresh estimator fitted on
+    each fold. `level`: `material` (`material_view` columns of `groups` as a float32 array),
+    `frame` (the same as a DataFrame, for `AllenDynesTc`) or `snapshot` (a classifier on snapshot
+    rows of `groups`, Tc from each held-out P(SC | T) curve). `train_class`: train on the
+    materials of this `sc_class` only."""
+
+    label: str
+    family: str
+    groups: tuple[str, ...]
+    make: Callable
+    level: str = "material"
+    train_class: str | None = None
 
 
-def _rf(X_train, y_train, X_test, seed: int) -> np.ndarray:
-    from sklearn.ensemble import RandomForestRegressor
+def specs(present: tuple[str, ...], cfg: AblationConfig, mat: pd.DataFrame, folds, snapshots: bool) -> list[Spec]:
+    """The ablation's methods on the `present` groups, in run order: the regressor on every
+    configuration and on `cfg.log_target`'s with a log1p target, the Allen–Dynes heads (with
+    phonons; trained on class Other when every fold holds ≥ 10 of it) and, on `snapshots`, the
+    classifier on `cfg.classifier`'s."""
 
-    model = RandomForestRegressor(n_estimators=300, n_jobs=-1, random_state=seed)
-    return np.clip(model.fit(X_train, y_train).predict(X_test), 0, None)
+    def reg(**kw):
+        return lambda: CatBoostTc(**cfg.regressor, **kw, random_seed=cfg.seed)
+
+    def ad():
+        return AllenDynesTc(random_seed=cfg.seed)
+
+    def clf():
+        return CatBoostSC(**cfg.classifier_params, random_seed=cfg.seed)
+
+    def keep(groups):
+        return tuple(g for g in groups if g in present)
+
+    out = [Spec(f"reg:{label}", "regressor", g, reg()) for label, g in configurations(present).items()]
+    out += [
+        Spec(f"reg-log:{_label(keep(g))}", "regressor (log1p target)", keep(g), reg(log_target=True))
+        for g in cfg.log_target
+    ]
+    if "phonon" in present:
+        out.append(Spec("allen-dynes:all", "Allen–Dynes (λ regressed, μ* 0.10)", present, ad, "frame"))
+        other = (mat["sc_class"] == "Other").to_numpy()
+        if all(other[tr].sum() >= 10 for tr, _ in folds):  # the head's own domain: conventional superconductors
+            family = "Allen–Dynes (λ regressed on class Other only, μ* 0.10)"
+            out.append(Spec("allen-dynes:all (trained on Other)", family, present, ad, "frame", "Other"))
+    for g in cfg.classifier if snapshots else ():
+        out.append(Spec(f"clf:{_label(keep(g))}+T", "classifier", (*keep(g), "temperature"), clf, "snapshot"))
+    return out
+
+
+def _run(spec: Spec, snap: pd.DataFrame, mat: pd.DataFrame, folds, config: RampConfig) -> np.ndarray:
+    """Out-of-fold Tc (K) of `spec` per material of `mat`."""
+    if spec.level == "snapshot":
+        tc = cv.curve_oof(spec.make, snap, columns(snap, spec.groups), folds, config)[0]
+        return tc.set_index("name")["tc50"].reindex(mat["name"]).to_numpy()
+    if spec.train_class:
+        ok = (mat["sc_class"] == spec.train_class).to_numpy()
+        folds = [(tr[ok[tr]], te) for tr, te in folds]
+    X = mat[material_columns(snap, spec.groups)]
+    X = X if spec.level == "frame" else X.to_numpy(np.float32)
+    return cv.oof(spec.make, X, mat["tc"].to_numpy(float), folds)[0]
 
 
 def ablation(
-    snap: pd.DataFrame, config: RampConfig, cfg: AblationConfig = AblationConfig(), log=print
+    snap: pd.DataFrame,
+    config: RampConfig,
+    cfg: AblationConfig = AblationConfig(),
+    log=print,
+    base: pd.DataFrame | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    """Score every configuration and baseline on the same grouped folds of `snap`'s materials.
+    """Score the baselines (`tcramp.cv.baselines`, or `base` when already fitted on these folds)
+    and every method of `specs` on the same grouped folds of `snap`'s materials.
 
     Returns the summary (per method: groups, family, per-slice mean/std of MAE, RMSE, R² over
     folds, paired MAE difference to Magpie-RF, minutes) and the out-of-fold predictions (one row
@@ -107,131 +156,52 @@ def ablation(
     t0 = time.perf_counter()
     snap = prepare(snap.reset_index(drop=True), MATERIAL_GROUPS)
     present = tuple(g for g in MATERIAL_GROUPS if GROUPS[g].columns(snap))
-    mat, inputs = material_view(snap, present, config)
-    group_cols = {g: material_columns(snap, (g,)) for g in present}
-    y = mat["tc"].to_numpy(float)
-    folds = material_folds(snap, cfg.folds, cfg.seed)  # the folds of `tcramp.evaluate`
-    pred = pd.DataFrame({"name": mat["name"], "tc_true": y, "sc_class": mat["sc_class"]})
+    mat, _ = material_view(snap, present, config)
+    folds = cv.material_folds(snap, cfg.folds, cfg.seed)  # the folds of `tcramp.evaluate`
     fold_of = np.empty(len(mat), int)
     for i, (_, te) in enumerate(folds):
         fold_of[te] = i
+    pred = pd.DataFrame({"name": mat["name"], "tc_true": mat["tc"].to_numpy(float), "sc_class": mat["sc_class"]})
     pred["fold"] = fold_of
-    info: dict[str, dict] = {}
-
-    def material_method(label, family, groups, fit_predict):
-        start = time.perf_counter()
-        out = np.full(len(mat), np.nan)
-        for tr, te in folds:
-            out[te] = fit_predict(tr, te)
-        pred[label] = out
-        info[label] = {"family": family, "groups": list(groups), "minutes": (time.perf_counter() - start) / 60}
-
-    def cols(groups):
-        return [c for g in groups for c in group_cols[g]]
-
-    X = mat[inputs].to_numpy(np.float32)
-    at = {c: i for i, c in enumerate(inputs)}
-
-    def xs(groups):
-        return X[:, [at[c] for c in cols(groups)]]
-
     log(f"ablation: {len(mat)} materials, groups {', '.join(present)}")
-    material_method("zero", "baseline", (), lambda tr, te: np.zeros(len(te)))
-    material_method("median", "baseline", (), lambda tr, te: np.full(len(te), np.median(y[tr])))
-    material_method("mean", "baseline", (), lambda tr, te: np.full(len(te), y[tr].mean()))
-    material_method(
-        "magpie-rf",
-        "baseline",
-        ("magpie",),
-        lambda tr, te: _rf(xs(("magpie",))[tr], y[tr], xs(("magpie",))[te], cfg.seed),
-    )
-    for label, groups in configurations(present).items():
-        log(f"regressor {label}")
-        material_method(
-            f"reg:{label}",
-            "regressor",
-            groups,
-            lambda tr, te, g=groups: (
-                CatBoostTc(**cfg.regressor, random_seed=cfg.seed).fit(xs(g)[tr], y[tr]).predict(xs(g)[te])
-            ),
-        )
-    for groups in cfg.log_target:
-        groups = tuple(g for g in groups if g in present)
-        log(f"regressor log1p {_label(groups)}")
-        material_method(
-            f"reg-log:{_label(groups)}",
-            "regressor (log1p target)",
-            groups,
-            lambda tr, te, g=groups: (
-                CatBoostTc(**cfg.regressor, log_target=True, random_seed=cfg.seed)
-                .fit(xs(g)[tr], y[tr])
-                .predict(xs(g)[te])
-            ),
-        )
-    if "phonon" in present:
-        log("Allen–Dynes head")
-        frame = mat[inputs]
-        material_method(
-            "allen-dynes:all",
-            "Allen–Dynes (λ regressed, μ* 0.10)",
-            present,
-            lambda tr, te: AllenDynesTc(random_seed=cfg.seed).fit(frame.iloc[tr], y[tr]).predict(frame.iloc[te]),
-        )
-        other = (mat["sc_class"] == "Other").to_numpy()
-        if all(other[tr].sum() >= 10 for tr, _ in folds):  # the head's own domain: conventional superconductors
-            material_method(
-                "allen-dynes:all (trained on Other)",
-                "Allen–Dynes (λ regressed on class Other only, μ* 0.10)",
-                present,
-                lambda tr, te: (
-                    AllenDynesTc(random_seed=cfg.seed)
-                    .fit(frame.iloc[tr[other[tr]]], y[tr[other[tr]]])
-                    .predict(frame.iloc[te])
-                ),
-            )
-    names = mat["name"].to_numpy()
-    for groups in cfg.classifier if "T_target" in snap else ():
-        groups = tuple(g for g in groups if g in present)
-        label = f"clf:{_label(groups)}+T"
-        log(f"classifier {label}")
+    info: dict[str, dict] = {}
+    for label in cv.BASELINES:
         start = time.perf_counter()
-        cgroups = (*groups, "temperature")
-        ccols = columns(snap, cgroups)
-        Xs, ys = snap[ccols].to_numpy(np.float32), snap["superconducting"].to_numpy(bool)
-        out = pd.Series(np.nan, index=names)
-        for tr, te in folds:
-            rows_tr = snap["name"].isin(names[tr]).to_numpy()
-            rows_te = snap["name"].isin(names[te]).to_numpy()
-            est = CatBoostSC(**cfg.classifier_params, random_seed=cfg.seed).fit(Xs[rows_tr], ys[rows_tr])
-            p = est.predict_proba(Xs[rows_te])[:, 1]
-            tc = curve_tc(snap[rows_te].reset_index(drop=True), p, config).set_index("name")["tc50"]
-            out.loc[tc.index] = tc.to_numpy()
-        pred[label] = out.to_numpy()
-        info[label] = {"family": "classifier", "groups": list(cgroups), "minutes": (time.perf_counter() - start) / 60}
+        fitted = cv.baselines(mat, folds, cfg.seed, [label]) if base is None else base.loc[mat["name"]]
+        pred[label] = fitted[label].to_numpy()
+        groups = ["magpie"] if label == "magpie-rf" else []
+        info[label] = {"family": "baseline", "groups": groups, "minutes": (time.perf_counter() - start) / 60}
+    for spec in specs(present, cfg, mat, folds, "T_target" in snap):
+        log(f"{spec.family}: {spec.label}")
+        start = time.perf_counter()
+        pred[spec.label] = _run(spec, snap, mat, folds, config)
+        info[spec.label] = {
+            "family": spec.family,
+            "groups": list(spec.groups),
+            "minutes": (time.perf_counter() - start) / 60,
+        }
     summary = _summarise(pred, info, cfg.folds)
-    summary["_meta"] = {
-        "materials": len(mat),
-        "folds": cfg.folds,
-        "seed": cfg.seed,
-        "groups": list(present),
-        "config": asdict(cfg),
-        "minutes": (time.perf_counter() - t0) / 60,
-        **_ratios(summary),
-    }
+    meta = {"materials": len(mat), "folds": cfg.folds, "seed": cfg.seed, "groups": list(present), "config": asdict(cfg)}
+    summary["_meta"] = {**meta, "minutes": (time.perf_counter() - t0) / 60, **_ratios(summary)}
     return summary, pred
 
 
 def by_stage(
-    tables: dict[str, pd.DataFrame], config: RampConfig, cfg: AblationConfig = AblationConfig(), log=print
+    tables: dict[str, pd.DataFrame],
+    config: RampConfig,
+    cfg: AblationConfig = AblationConfig(),
+    log=print,
+    base: dict[str, pd.DataFrame] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """`ablation` on each table of `tables` (label → the materials holding a stage, e.g.
     "relaxed" → every material with a relaxation, "samples" → the fewer with thermal samples),
-    each with its own folds and baselines, so every comparison is paired on shared materials.
-    Returns label → summary and the predictions of all, with a `set` column."""
+    each with its own folds and baselines (`base`: label → those already fitted), so every
+    comparison is paired on shared materials. Returns label → summary and the predictions of
+    all, with a `set` column."""
     out, preds = {}, []
     for label, table in tables.items():
         log(f"ablation on the {table['name'].nunique()} materials holding the {label} stage")
-        out[label], pred = ablation(table, config, cfg, log)
+        out[label], pred = ablation(table, config, cfg, log, (base or {}).get(label))
         preds.append(pred.assign(set=label))
     return out, pd.concat(preds, ignore_index=True)
 
@@ -246,7 +216,7 @@ def _summarise(pred: pd.DataFrame, info: dict, folds: int) -> dict:
         res = {**meta}
         for s, mask in slices.items():
             per_fold = [
-                _scores(p[mask & (pred["fold"] == f).to_numpy()], y[mask & (pred["fold"] == f).to_numpy()])
+                cv.scores(p[mask & (pred["fold"] == f).to_numpy()], y[mask & (pred["fold"] == f).to_numpy()])
                 for f in range(folds)
             ]
             res[s] = {
@@ -296,56 +266,10 @@ def write(summaries: dict, pred: pd.DataFrame, out: str | Path) -> Path:
     path = out / "ablation.json"
     path.write_text(json.dumps(summaries, indent=1))
     pred.to_csv(out / "ablation.csv", index=False)
-    (out / "ablation.md").write_text(ablation_table(summaries) + "\n")
+    (out / "ablation.md").write_text(render.ablation_table(summaries) + "\n")
     return path
 
 
-def ablation_table(summaries: dict) -> str:
-    """Markdown: for each set of materials, per method N, MAE (mean ± std over folds) per slice,
-    overall RMSE and R², and the paired MAE difference to Magpie-RF; then the two ratios."""
-    return "\n\n".join(_table(label, summary) for label, summary in summaries.items())
-
-
-def _table(label: str, summary: dict) -> str:
-    meta = summary["_meta"]
-    rows = [
-        f"**{meta['materials']} materials holding the {label} stage**: grouped {meta['folds']}-fold CV; "
-        "mean ± std over folds (K). Δ: paired per-fold MAE difference to Magpie-RF on the same materials "
-        "(a gain is real when |Δ| exceeds its std).",
-        "",
-        "| method | family | N | MAE | RMSE | R² | MAE Tc>10 K | MAE Tc<30 K | MAE cuprates | MAE Other | Δ vs Magpie-RF |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    methods = sorted((m for m in summary if not m.startswith("_")), key=lambda m: summary[m]["overall"]["mae_mean"])
-    for m in methods:
-        v = summary[m]
-
-        def pm(s, k="mae", v=v):
-            return f"{v[s][f'{k}_mean']:.2f} ± {v[s][f'{k}_std']:.2f}"
-
-        rows.append(
-            f"| {m} | {v['family']} | {v['overall']['n']} | {pm('overall')} | {pm('overall', 'rmse')} | "
-            f"{pm('overall', 'r2')} | {pm('tc>10')} | {pm('tc<30')} | {pm('cuprate')} | {pm('other')} | "
-            f"{v['vs_magpie_rf']['mean']:+.2f} ± {v['vs_magpie_rf']['std']:.2f} |"
-        )
-    r1, s1 = meta.get("ratio_vs_magpie_rf_folds", (meta["ratio_vs_magpie_rf"], float("nan")))
-    r2, s2 = meta.get("ratio_vs_composition_folds", (meta["ratio_vs_composition"], float("nan")))
-    rows += [
-        "",
-        f"Best method with a ramp-derived group: **{meta['best_ramp']}**. "
-        f"Ratio of its MAE to Magpie-RF: **{meta['ratio_vs_magpie_rf']:.3f}** (per fold {r1:.3f} ± {s1:.3f}; goal ≤ 0.8); "
-        f"to the best composition-only model ({meta['best_composition']}): **{meta['ratio_vs_composition']:.3f}** "
-        f"(per fold {r2:.3f} ± {s2:.3f}).",
-    ]
-    return "\n".join(rows)
-
-
-BEGIN, END = "<!-- ablation:begin -->", "<!-- ablation:end -->"
-
-
 def write_readme_table(readme: str | Path, summaries: dict) -> None:
-    """Replace the README's ablation tables (between the ablation markers) with `summaries`'."""
-    path = Path(readme)
-    head, rest = path.read_text().split(BEGIN)
-    _, tail = rest.split(END)
-    path.write_text(f"{head}{BEGIN}\n{ablation_table(summaries)}\n{END}{tail}")
+    """Replace the README's ablation tables (between the `ablation` markers) with `summaries`'."""
+    render.write_block(readme, "ablation", render.ablation_table(summaries))

@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.optimize import elementwise
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from .splits import grouped_folds
+from . import cv
 
 __all__ = ["K_PER_MEV", "LAMBDA_MAX", "MU_STARS", "AllenDynesTc", "allen_dynes", "coupling", "threshold", "valid_omega"]
 
@@ -130,15 +130,17 @@ class AllenDynesTc(RegressorMixin, BaseEstimator):
         self.feature_names_in_ = np.array(X.columns, dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
         if self.fit_mu_star:
-            folds = grouped_folds(np.arange(len(X)) if groups is None else np.asarray(groups), 3, self.random_seed)
+            folds = list(
+                cv.LeakageKFold(3, self.random_seed).split(X, y, np.arange(len(X)) if groups is None else groups)
+            )
             self.cv_mae_ = {mu: self._cv_mae(X, y, folds, mu) for mu in MU_STARS}
             return self._fit(X, y, min(self.cv_mae_, key=self.cv_mae_.get))
         return self._fit(X, y, self.mu_star)
 
     def _cv_mae(self, X: pd.DataFrame, y: np.ndarray, folds, mu_star: float) -> float:
-        """Tc MAE (K) over `folds` of models fitted with `mu_star` (all rows of each test fold)."""
-        errors = [np.abs(self._fit(X.iloc[tr], y[tr], mu_star)._tc(X.iloc[te]) - y[te]) for tr, te in folds]
-        return float(np.concatenate(errors).mean())
+        """Tc MAE (K) over `folds` (every row in one test fold) of models fitted with `mu_star`."""
+        pred, _ = cv.oof(lambda: clone(self).set_params(mu_star=mu_star, fit_mu_star=False), X, y, folds)
+        return float(np.abs(pred - y).mean())
 
     def _fit(self, X: pd.DataFrame, y: np.ndarray, mu_star: float) -> AllenDynesTc:
         # catboost is imported on use (1 s import), as in tcramp.models

@@ -265,12 +265,15 @@ def search(
 @app.command()
 def predict(
     files: Annotated[list[Path], typer.Argument(help="Structure files (CIF, POSCAR, extxyz, ...).")],
-    out: Annotated[Path | None, typer.Option(help="Write P(SC|T) plots and predictions.json/.csv here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write predictions.json/.csv here (and a classifier's P(SC | T) plots).")
+    ] = None,
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the shipped model).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
     time_limit: Annotated[float, typer.Option(min=0, help="Seconds one file may take (0: no limit).")] = 600,
 ) -> None:
-    """Predict Tc of crystals: ramp each one, read Tc where P(SC | T) crosses 50/60/70 %."""
+    """Predict Tc of crystals: a regressor's Tc from the stages it reads, or a classifier's where
+    each ramp's P(SC | T) crosses 50/60/70 %."""
     _quiet()
     tc_model = models.TcModel.load(model or shipped_model_dir())
     cached = {f: _cache_path(f, tc_model, out) for f in files}

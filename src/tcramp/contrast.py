@@ -34,9 +34,9 @@ from pymatgen.core import Structure
 
 from tcramp.roles import roles
 
-__all__ = ["PROPERTIES", "TOL", "contrast", "contrast_columns", "neighbours"]
+__all__ = ["PROPERTIES", "NN_TOL", "contrast", "contrast_columns", "neighbours"]
 
-TOL = 0.2
+NN_TOL = 0.2  # neighbour tolerance of MinimumDistanceNN (not the composition tolerance of tcramp.structures.TOL)
 # column stem -> Magpie table
 PROPERTIES = {
     "electron_affinity": "ElectronAffinity",
@@ -70,7 +70,7 @@ def contrast_columns() -> list[str]:
 
 
 def neighbours(
-    structure: Structure, tol: float = TOL, name: str = "structure"
+    structure: Structure, tol: float = NN_TOL, name: str = "structure"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed neighbour pairs (centre indices, neighbour indices, distances in Å) by the
     `MinimumDistanceNN` rule d_ij < (1 + tol) · d_min(i), periodic images included."""

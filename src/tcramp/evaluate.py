@@ -5,12 +5,15 @@ Methods (each gets the same train/test materials in every split):
   base-grid P(SC | T) curve crosses 50 % (60/70 % reported too);
 - `magpie-rf`: Magpie composition features (matminer) + random forest regression of Tc, the
   Stanev 2018 / JARVIS baseline; `magpie-catboost`: the same features with CatBoost;
-- `ground-latent`: CatBoost regression of Tc from the ground-state latent (the 2 K snapshot);
+- `ground-latent`: CatBoost regression of Tc from the ground-state latent (each material's
+  `lowest_base_row`: the base grid's first temperature, 1 K by default, not a dense point);
 - `mean`, `median`, `zero`: the training materials' mean and median Tc, and 0 K (where most
   Tcs sit near 0, MAE rewards predicting 0: every model must beat these).
 
-Splits: grouped k-fold CV (`tcramp.splits`), plus experiments: extrapolation (train on
-Tc < the given quantile), leave-one-class-out and leave-one-element-out.
+Splits: grouped k-fold CV (`tcramp.cv.material_folds`), plus experiments: extrapolation (train
+on Tc < the given quantile), leave-one-class-out and leave-one-element-out; every split runs on
+`tcramp.cv`, the baselines fitted once per CV fold and shared with the ablation. Running
+(`run_folds`), scoring (`score`) and rendering (`tcramp.render`) are separate.
 
 Threshold calibration (`ramp-*@cal`): each CV fold's Tc is read at the threshold that minimises the
 Tc MAE of the *other* folds' held-out materials, so no fold's labels choose its own threshold.
@@ -27,21 +30,30 @@ import pandas as pd
 from pymatgen.core import Composition
 
 from . import ablation as abl
+from . import cv, render
 from .composition import magpie
-from .groups import DEFAULT, GROUPS, columns, prepare
+from .groups import DEFAULT, GROUPS, columns, lowest_base_row, prepare
 from .models import MLPSC, CatBoostSC
 from .ramp import RampConfig
-from .report import plot_curve
-from .splits import leakage_groups, material_folds
+from .splits import leakage_groups
 from .stages import stage_hash
-from .tc import base_grid, curve_tc, tc_summary
+from .tc import base_grid
 
-__all__ = ["METHODS", "EvalConfig", "evaluate", "materials_table", "metrics", "write_readme_table"]
+__all__ = [
+    "METHODS",
+    "EvalConfig",
+    "evaluate",
+    "materials_table",
+    "metrics",
+    "run_folds",
+    "score",
+    "write_readme_table",
+]
 
 METHODS = ("ramp-catboost", "ramp-mlp", "magpie-rf", "magpie-catboost", "ground-latent", "mean", "median", "zero")
 CONSTANT = ("mean", "median", "zero")
-TC_BINS = [0, 1e-9, 10, 30, 77, 1000]
-TC_LABELS = ["0", "(0,10]", "(10,30]", "(30,77]", ">77"]
+SLICE_BINS = [0, 1e-9, 10, 30, 77, 1000]
+SLICE_LABELS = ["0", "(0,10]", "(10,30]", "(30,77]", ">77"]
 CAL_THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(11))  # 0.30 … 0.80
 RAMP = ("ramp-catboost", "ramp-mlp")
 
@@ -71,12 +83,12 @@ class EvalConfig:
     worst: int = 30
 
 
-def materials_table(snapshots: pd.DataFrame) -> pd.DataFrame:
+def materials_table(snapshots: pd.DataFrame, config: RampConfig) -> pd.DataFrame:
     """One row per material: identity, Tc, leakage group, elements, Magpie features and the
-    ground-state latent (`g_latent_*`: its lowest-temperature snapshot's, or for a table of
-    materials the relaxed cell's at rest)."""
+    ground-state latent (`g_latent_*`: its `lowest_base_row`'s, or for a table of materials the
+    relaxed cell's at rest)."""
     if "T_target" in snapshots:
-        first = snapshots.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
+        first = lowest_base_row(snapshots, config)
         lat = GROUPS["latent"].columns(first)
     else:
         first = snapshots.sort_values("name")
@@ -91,82 +103,70 @@ def materials_table(snapshots: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([mat, latent, magpie(mat["formula"])], axis=1)
 
 
-def _regress(kind: str, X_train, y_train, X_test, seed: int) -> np.ndarray:
-    if kind == "rf":
-        from sklearn.ensemble import RandomForestRegressor
+def _catboost(seed: int):
+    from catboost import CatBoostRegressor
 
-        model = RandomForestRegressor(n_estimators=300, min_samples_leaf=1, n_jobs=-1, random_state=seed)
-    else:
-        from catboost import CatBoostRegressor
-
-        model = CatBoostRegressor(iterations=600, depth=6, random_seed=seed, verbose=False, allow_writing_files=False)
-    return np.clip(model.fit(X_train, y_train).predict(X_test), 0, None)
+    return CatBoostRegressor(iterations=600, depth=6, random_seed=seed, verbose=False, allow_writing_files=False)
 
 
-def run_split(
+def _classifiers(cfg: EvalConfig) -> dict:
+    return {
+        "ramp-catboost": lambda: CatBoostSC(**cfg.catboost, random_seed=cfg.seed),
+        "ramp-mlp": lambda: MLPSC(**cfg.mlp, random_seed=cfg.seed),
+    }
+
+
+# material-level regressors: label → input columns' prefix (in `materials_table`)
+REGRESSORS = {"magpie-catboost": "magpie_", "ground-latent": "g_latent_"}
+
+
+def run_folds(
     snap: pd.DataFrame,
     mat: pd.DataFrame,
-    train: set[str],
-    test: set[str],
+    folds,
     cfg: EvalConfig,
+    config: RampConfig,
     methods=METHODS,
-    config=None,
+    base: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train every method on the `train` materials and predict the `test` ones.
+    """Out-of-fold predictions of every method on material folds (indices into `mat`, sorted by
+    name; `base`: the baselines' (`tcramp.cv.baselines`) when already fitted on them).
 
-    Returns per-test-material predictions (columns `tc_true`, one per method, and `ramp-*@60/70`)
-    and the out-of-sample snapshot probabilities of the ramp classifiers."""
-    tr, te = snap["name"].isin(train).to_numpy(), snap["name"].isin(test).to_numpy()
-    mtr, mte = mat[mat["name"].isin(train)], mat[mat["name"].isin(test)].set_index("name")
-    out = pd.DataFrame(index=mte.index)
-    out["tc_true"] = mte["tc"]
-    cols = columns(snap, cfg.groups)
-    X, y = snap[cols].to_numpy(np.float32), snap["superconducting"].to_numpy(bool)
-    groups = leakage_groups(snap)
-    fit = tr if cfg.dense else tr & base_grid(snap, config)
-    proba = pd.DataFrame(index=np.flatnonzero(te))
-    proba["name"] = snap["name"].to_numpy()[te]
-    proba["superconducting"] = y[te]
-    for method, est in (
-        ("ramp-catboost", CatBoostSC(**cfg.catboost, random_seed=cfg.seed)),
-        ("ramp-mlp", MLPSC(**cfg.mlp, random_seed=cfg.seed)),
-    ):
-        if method not in methods:
-            continue
-        est.fit(X[fit], y[fit], groups=groups[fit])
-        p = est.predict_proba(X[te])[:, 1]
-        proba[method] = p
-        tc = curve_tc(snap[te].reset_index(drop=True), p, config, CAL_THRESHOLDS).set_index("name")
-        out[method] = tc["tc50"]
-        for th in CAL_THRESHOLDS:
-            if th != 0.5:
-                out[f"{method}@{round(th * 100)}"] = tc[f"tc{round(th * 100)}"]
-    mag = [c for c in mat if c.startswith("magpie_")]
-    ok_tr, ok_te = mtr[mag].notna().all(axis=1), mte[mag].notna().all(axis=1)
-    for method, kind in (("magpie-rf", "rf"), ("magpie-catboost", "cb")):
-        if method in methods and ok_tr.any() and ok_te.all():
-            out[method] = _regress(kind, mtr.loc[ok_tr, mag], mtr.loc[ok_tr, "tc"], mte[mag], cfg.seed)
-    if "ground-latent" in methods:
-        g = [c for c in mat if c.startswith("g_latent_")]
-        out["ground-latent"] = _regress("cb", mtr[g], mtr["tc"], mte[g], cfg.seed)
-    for method, value in (("mean", mtr["tc"].mean()), ("median", mtr["tc"].median()), ("zero", 0.0)):
-        if method in methods:
-            out[method] = value
-    return out, proba
+    Returns per held-out material (in fold order) `tc_true`, one column per method, the ramp
+    classifiers' Tc at the other calibration thresholds (`ramp-*@NN`) and `fold`; and the ramp
+    classifiers' held-out snapshot probabilities."""
+    pred = pd.DataFrame({"tc_true": mat["tc"].to_numpy(float)}, index=pd.Index(mat["name"], name="name"))
+    rows = snap[["name", "superconducting"]].copy()
+    cols, fit, groups = columns(snap, cfg.groups), None if cfg.dense else base_grid(snap, config), leakage_groups(snap)
+    for method, make in ((m, f) for m, f in _classifiers(cfg).items() if m in methods):
+        tc, rows[method] = cv.curve_oof(
+            make, snap, cols, folds, config, fit=fit, groups=groups, thresholds=CAL_THRESHOLDS
+        )
+        tc = tc.set_index("name")
+        pred[method] = tc["tc50"]
+        for th in (t for t in CAL_THRESHOLDS if t != 0.5):
+            pred[f"{method}@{round(th * 100)}"] = tc[f"tc{round(th * 100)}"]
+    wanted = [m for m in cv.BASELINES if m in methods]
+    base = cv.baselines(mat, folds, cfg.seed, wanted) if base is None else base
+    for method in (m for m in METHODS if m in methods and m not in RAMP):
+        p = base[method].to_numpy() if method in cv.BASELINES else _regress(method, mat, folds, cfg.seed)
+        if not np.isnan(p).all():
+            pred[method] = p
+    order = np.concatenate([te for _, te in folds])
+    pred = pred.iloc[order].assign(fold=np.concatenate([np.full(len(te), i) for i, (_, te) in enumerate(folds)]))
+    held = np.concatenate([te for _, te in cv.row_folds(snap["name"], mat["name"].to_numpy(), folds)])
+    return pred, rows.iloc[held]
 
 
-def metrics(pred: pd.DataFrame, truth: pd.Series) -> dict:
-    """MAE, RMSE, R² and count of one prediction column."""
+def _regress(method: str, mat: pd.DataFrame, folds, seed: int) -> np.ndarray:
+    X = mat[[c for c in mat if c.startswith(REGRESSORS[method])]].to_numpy(float)
+    return cv.material_oof(lambda: _catboost(seed), X, mat["tc"].to_numpy(float), folds)
+
+
+def metrics(pred: pd.Series, truth: pd.Series) -> dict:
+    """MAE, RMSE, R² and count of one prediction column (its missing values left out)."""
     ok = pred.notna()
-    e = (pred[ok] - truth[ok]).to_numpy()
-    var = float(((truth[ok] - truth[ok].mean()) ** 2).mean())
-    mse = float((e**2).mean()) if len(e) else float("nan")
-    return {
-        "n": int(ok.sum()),
-        "mae": float(np.abs(e).mean()) if len(e) else float("nan"),
-        "rmse": float(np.sqrt(mse)),
-        "r2": float(1 - mse / var) if var > 0 else float("nan"),
-    }
+    return cv.scores(pred[ok], truth[ok])
 
 
 def _breakdown(res: pd.DataFrame, mat: pd.DataFrame, methods) -> dict:
@@ -176,9 +176,9 @@ def _breakdown(res: pd.DataFrame, mat: pd.DataFrame, methods) -> dict:
         **{f"class={c}": m["sc_class"] == c for c in sorted(m["sc_class"].unique())},
         **{
             f"tc_bin={lab}": pd.Series(
-                pd.cut(res["tc_true"], TC_BINS, labels=TC_LABELS, include_lowest=True) == lab, index=res.index
+                pd.cut(res["tc_true"], SLICE_BINS, labels=SLICE_LABELS, include_lowest=True) == lab, index=res.index
             )
-            for lab in TC_LABELS
+            for lab in SLICE_LABELS
         },
         "synth_doped": m["synth_doped"].astype(bool),
         "not_synth_doped": ~m["synth_doped"].astype(bool),
@@ -201,10 +201,8 @@ def _classifier_metrics(proba: pd.DataFrame) -> dict:
         if method not in proba:
             continue
         p = np.clip(proba[method].to_numpy(), 1e-6, 1 - 1e-6)
-        bins = np.minimum((p * 10).astype(int), 9)
-        ece = sum(
-            abs(y[bins == b].mean() - p[bins == b].mean()) * (bins == b).mean() for b in range(10) if (bins == b).any()
-        )
+        mean, frac, share = cv.reliability(p, y)
+        ece = sum(abs(frac - mean) * share)
         out[method] = {
             "auc": float(roc_auc_score(y, p)),
             "accuracy": float(accuracy_score(y, p > 0.5)),
@@ -234,20 +232,12 @@ def evaluate(
     `config` and `weights` are the build's (`tcramp.snapshots.read_config`/`read_weights`;
     default settings when omitted), checked against the rows' stage hash."""
     config = config or RampConfig()
-    for table in (snap, materials):
-        if table is None:
-            continue
-        stage, backend = str(table["stage"].iloc[0]), str(table["backend"].iloc[0])
-        built = set(table["ramp_hash"])
-        if built != {stage_hash(config, stage, backend, weights)}:
-            raise ValueError(
-                f"{stage} settings {stage_hash(config, stage, backend, weights)} differ from the rows' "
-                f"{', '.join(sorted(built))}; pass the build's settings (tcramp.snapshots.read_config)"
-            )
+    for table in (t for t in (snap, materials) if t is not None):
+        _check(table, config, weights)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     snap = snap.reset_index(drop=True)
-    mat = materials_table(snap)
+    mat = materials_table(snap, config)
     lacking = mat.loc[mat.filter(like="magpie_").isna().all(axis=1), "name"]
     if len(lacking):  # the Magpie baselines would be dropped
         raise ValueError(
@@ -255,26 +245,53 @@ def evaluate(
         )
     snap = prepare(snap, cfg.groups)
     log(f"{len(mat)} materials, {len(snap)} snapshots, {mat['group'].nunique()} leakage groups")
-    folds = material_folds(snap, cfg.folds, cfg.seed)
-    parts, probas = [], []
-    for i, (tr, te) in enumerate(folds):
-        log(f"CV fold {i + 1}/{cfg.folds}")
-        res, pr = run_split(snap, mat, set(mat["name"].iloc[tr]), set(mat["name"].iloc[te]), cfg, config=config)
-        parts.append(res.assign(fold=i))
-        probas.append(pr)
-    cv, proba = pd.concat(parts), pd.concat(probas)
-    chosen = _calibrate(cv)
-    methods = [m for m in METHODS if m in cv]
+    folds = cv.material_folds(snap, cfg.folds, cfg.seed)
+    log(f"CV: {cfg.folds} folds")
+    base = cv.baselines(mat, folds, cfg.seed)
+    pred, proba = run_folds(snap, mat, folds, cfg, config, base=base)
+    result = score(pred, proba, mat, cfg) | {"n_snapshots": len(snap), "backend": str(snap["backend"].iloc[0])}
+    pred.to_csv(out / "predictions.csv")
+    if cfg.ablation:
+        sets = {str(materials["stage"].iloc[0]): materials} if materials is not None else {}
+        shared = (cfg.ablation.folds, cfg.ablation.seed) == (cfg.folds, cfg.seed)
+        tables, preds = abl.by_stage(
+            {**sets, "samples": snap}, config, cfg.ablation, log, base={"samples": base} if shared else {}
+        )
+        abl.write(tables, preds, out)
+        result["ablation"] = tables
+    result["experiments"] = _experiments(snap, mat, cfg, config, log)
+    result["high_error"] = _high_error(pred, mat, cfg.worst)
+    (out / "metrics.json").write_text(json.dumps(result, indent=1))
+    _plots(pred, proba, snap, cfg, out, config)
+    (out / "summary.md").write_text(render.summary(result))
+    return result
+
+
+def _check(table: pd.DataFrame, config: RampConfig, weights: str | None) -> None:
+    """Refuse rows built with other settings than `config` and `weights`."""
+    stage, backend = str(table["stage"].iloc[0]), str(table["backend"].iloc[0])
+    want, built = stage_hash(config, stage, backend, weights), set(table["ramp_hash"])
+    if built != {want}:
+        raise ValueError(
+            f"{stage} settings {want} differ from the rows' {', '.join(sorted(built))}; "
+            "pass the build's settings (tcramp.snapshots.read_config)"
+        )
+
+
+def score(pred: pd.DataFrame, proba: pd.DataFrame, mat: pd.DataFrame, cfg: EvalConfig) -> dict:
+    """The CV metrics of `run_folds`' predictions: per slice and method, per threshold, the
+    calibrated thresholds (adding `ramp-*@cal` to `pred`), the classifiers' and the ratio of the
+    best ramp method to Magpie-RF."""
+    chosen = _calibrate(pred)
+    methods = [m for m in METHODS if m in pred]
     result: dict = {
         "n_materials": len(mat),
-        "n_snapshots": len(snap),
         "folds": cfg.folds,
-        "backend": str(snap["backend"].iloc[0]),
-        "cv": _breakdown(cv, mat, methods),
+        "cv": _breakdown(pred, mat, methods),
         "thresholds": {
-            f"{m}@{t}": metrics(cv[f"{m}@{t}" if t != 50 else m], cv["tc_true"])
+            f"{m}@{t}": metrics(pred[f"{m}@{t}" if t != 50 else m], pred["tc_true"])
             for m in RAMP
-            if m in cv
+            if m in pred
             for t in (50, 60, 70, "cal")
         },
         "calibrated_thresholds": chosen,
@@ -283,20 +300,9 @@ def evaluate(
     }
     overall = result["cv"]["overall"]
     if "ramp-catboost" in overall and "magpie-rf" in overall:
-        best = min((overall[m]["mae"], m) for m in ("ramp-catboost", "ramp-mlp") if m in overall)
+        best = min((overall[m]["mae"], m) for m in RAMP if m in overall)
         result["ratio_ramp_vs_magpie_rf"] = best[0] / overall["magpie-rf"]["mae"]
         result["ratio_method"] = best[1]
-    cv.to_csv(out / "predictions.csv")
-    if cfg.ablation:
-        sets = {str(materials["stage"].iloc[0]): materials} if materials is not None else {}
-        table, pred = abl.by_stage({**sets, "samples": snap}, config, cfg.ablation, log)
-        abl.write(table, pred, out)
-        result["ablation"] = table
-    result["experiments"] = _experiments(snap, mat, cfg, config, log)
-    result["high_error"] = _high_error(cv, mat, cfg.worst)
-    (out / "metrics.json").write_text(json.dumps(result, indent=1))
-    _plots(cv, proba, snap, mat, cfg, out, config)
-    (out / "summary.md").write_text(summary(result))
     return result
 
 
@@ -329,7 +335,8 @@ def _experiments(snap, mat, cfg: EvalConfig, config, log) -> dict:
         if not test or held == names:
             return
         log(f"experiment {label}: {len(test)} test materials")
-        res, _ = run_split(snap, mat, names - held, test, cfg, methods=ramp_only, config=config)
+        split = [(np.flatnonzero(~mat["name"].isin(held)), np.flatnonzero(mat["name"].isin(test)))]
+        res, _ = run_folds(snap, mat, split, cfg, config, methods=ramp_only)
         exps[label] = {m: metrics(res[m], res["tc_true"]) for m in ramp_only if m in res}
         exps[label]["n_test"] = len(test)
         exps[label]["train_tc_max"] = float(mat.loc[mat["name"].isin(names - held), "tc"].max())
@@ -371,156 +378,12 @@ def _high_error(cv: pd.DataFrame, mat: pd.DataFrame, worst: int) -> dict:
     }
 
 
-def _plots(cv, proba, snap, mat, cfg, out: Path, config) -> None:
-    methods = [m for m in METHODS if m in cv and m not in CONSTANT]
-    from matplotlib.figure import Figure  # heavy: only for plots
-
-    fig = Figure(figsize=(3.2 * len(methods), 3.3), dpi=110)
-    axes = fig.subplots(1, len(methods), squeeze=False)
-    hi = float(max(cv[["tc_true", *methods]].max().max(), 1.0)) * 1.05
-    for ax, m in zip(axes[0], methods):
-        ax.scatter(cv["tc_true"], cv[m], s=5, alpha=0.4)
-        ax.plot([0, hi], [0, hi], "k--", lw=0.8)
-        mae = np.abs(cv[m] - cv["tc_true"]).mean()
-        ax.set(
-            title=f"{m}\nMAE {mae:.1f} K", xlabel="true Tc (K)", ylabel="predicted Tc (K)", xlim=(0, hi), ylim=(0, hi)
-        )
-    fig.tight_layout()
-    fig.savefig(out / "parity.png")
-
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4, 4), dpi=110)
-    ax = fig.subplots()
-    for m in ("ramp-catboost", "ramp-mlp"):
-        if m not in proba:
-            continue
-        p, y = proba[m].to_numpy(), proba["superconducting"].to_numpy(bool)
-        bins = np.minimum((p * 10).astype(int), 9)
-        xs = [p[bins == b].mean() for b in range(10) if (bins == b).any()]
-        ys = [y[bins == b].mean() for b in range(10) if (bins == b).any()]
-        ax.plot(xs, ys, "o-", label=m)
-    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-    ax.set(xlabel="predicted P(SC)", ylabel="observed fraction SC", title="reliability (snapshots)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "reliability.png")
-
-    for name in [n for n in cfg.curves if n in set(proba["name"])]:
-        sub = proba[proba["name"] == name]
-        rows = snap.loc[sub.index]
-        keep = base_grid(rows, config)
-        p = sub.loc[keep, "ramp-catboost"].to_numpy()
-        t = rows.loc[keep, "T_target"].to_numpy()
-        rec = {
-            "name": name,
-            "temperatures": t.tolist(),
-            "p_mean": p.tolist(),
-            "p_low": p.tolist(),
-            "p_high": p.tolist(),
-            **tc_summary(t, p[None, :]),
-        }
-        plot_curve(rec, out / f"curve-{name[:60]}.png", tc_true=float(rows["tc"].iloc[0]))
-
-
-def summary(result: dict) -> str:
-    """The Markdown summary of a `metrics.json` (its first table is the README's results table)."""
-    lines = [
-        f"# Evaluation ({result['n_materials']} materials, {result['n_snapshots']} snapshots, "
-        f"{result['backend']}, grouped {result['folds']}-fold CV)",
-        "",
-        results_table(result),
-        "",
-    ]
-    if "ratio_ramp_vs_magpie_rf" in result:
-        r = result["ratio_ramp_vs_magpie_rf"]
-        verdict = "meets" if r <= 0.8 else "misses"
-        lines += [
-            f"Ratio of the best ramp method ({result['ratio_method']}) to Magpie-RF Tc MAE: **{r:.2f}** "
-            f"({verdict} the ≤ 0.8 goal).",
-            "",
-        ]
-    if "ablation" in result:
-        lines += ["## Feature-group ablation", "", abl.ablation_table(result["ablation"]), ""]
-    feats = result.get("features", {})
-    lines += [
-        "Ramp classifier inputs: "
-        + ", ".join(feats.get("groups", []))
-        + ("; trained with the near-Tc snapshots" if feats.get("dense", True) else "; base grid only")
-        + ".",
-        "",
-    ]
-    lines += [
-        "## Thresholds",
-        "",
-        "`@cal`: threshold chosen on the other folds (per fold: "
-        + "; ".join(f"{m} {v}" for m, v in result.get("calibrated_thresholds", {}).items())
-        + ").",
-        "",
-        "| method | MAE (K) | RMSE (K) |",
-        "|---|---|---|",
-    ]
-    lines += [f"| {k} | {v['mae']:.2f} | {v['rmse']:.2f} |" for k, v in result["thresholds"].items()]
-    lines += [
-        "",
-        "## Classifier (held-out snapshots)",
-        "",
-        "| method | AUC | accuracy | log-loss | ECE |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {k} | {v['auc']:.3f} | {v['accuracy']:.3f} | {v['log_loss']:.3f} | {v['ece']:.3f} |"
-        for k, v in result["classifier"].items()
-    ]
-    lines += ["", "## Slices (MAE in K)", ""]
-    methods = list(result["cv"]["overall"])
-    lines += ["| slice | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
-    for k, v in result["cv"].items():
-        lines.append(
-            f"| {k} (n={next(iter(v.values()))['n']}) | "
-            + " | ".join(f"{v[m]['mae']:.1f}" if m in v else "" for m in methods)
-            + " |"
-        )
-    lines += ["", "## Experiments (MAE in K on the held-out materials)", ""]
-    exp_methods = ["ramp-catboost", "magpie-rf", "magpie-catboost", "ground-latent", *CONSTANT]
-    lines += ["| experiment | n | " + " | ".join(exp_methods) + " |", "|---" * (len(exp_methods) + 2) + "|"]
-    for k, v in result["experiments"].items():
-        lines.append(
-            f"| {k} | {v['n_test']} | " + " | ".join(f"{v[m]['mae']:.1f}" if m in v else "" for m in exp_methods) + " |"
-        )
-    he = result["high_error"]
-    lines += [
-        "",
-        f"## Highest errors ({he['method']})",
-        "",
-        f"{he['top_parent_count']} of the {len(he['worst'])} worst share parent {he['top_parent']}; "
-        f"{he['share_synth_doped']:.0%} are synth_doped.",
-        "",
-        "| material | class | true Tc | predicted | parent |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['name']} | {r['sc_class']} | {r['tc_true']:.1f} | {r['tc_pred']:.1f} | {r['parent_id']} |"
-        for r in he["worst"][:15]
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def results_table(result: dict) -> str:
-    """Markdown table: every method's grouped-CV Tc MAE, RMSE and R² (overall)."""
-    rows = ["| method | Tc MAE (K) | RMSE (K) | R² | materials |", "|---|---|---|---|---|"]
-    for m, v in result["cv"]["overall"].items():
-        rows.append(f"| {m} | {v['mae']:.2f} | {v['rmse']:.2f} | {v['r2']:.3f} | {v['n']} |")
-    return "\n".join(rows)
-
-
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+def _plots(pred: pd.DataFrame, proba: pd.DataFrame, snap: pd.DataFrame, cfg: EvalConfig, out: Path, config) -> None:
+    render.parity(pred, [m for m in METHODS if m in pred and m not in CONSTANT], out / "parity.png")
+    render.reliability_plot(proba, [m for m in RAMP if m in proba], out / "reliability.png")
+    render.curves(proba, snap, cfg.curves, out, config)
 
 
 def write_readme_table(readme: str | Path, result: dict) -> None:
-    """Replace the README's results table (between the results markers) with `result`'s."""
-    path = Path(readme)
-    text = path.read_text()
-    head, rest = text.split(BEGIN)
-    _, tail = rest.split(END)
-    path.write_text(f"{head}{BEGIN}\n{results_table(result)}\n{END}{tail}")
+    """Replace the README's results table (between the `results` markers) with `result`'s."""
+    render.write_block(readme, "results", render.results_table(result))

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 from .data import read_structure
 from .evaluate import materials_table
-from .groups import GROUPS, RAMP_GROUPS, prepare
+from .groups import GROUPS, RAMP_GROUPS, lowest_base_row, prepare
 from .mlff import load_mlff
 from .models import MODEL_FILE, CatBoostSC, CatBoostTc, TcModel
 from .pipeline import MaterialError, model_rows, ordered_cell
@@ -242,6 +242,11 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
         ax.axvline(tc, color="tab:orange", ls="--", lw=1)
     png = _save(fig, out / f"{stem}.png")
 
+    return [_ramp_gif(name, t, p, tc, sv, z, features, out / f"{stem}.gif"), png]
+
+
+def _ramp_gif(name: str, t, p, tc: float, sv, z, features: list[str], gif: Path) -> Path:
+    """The animated SHAP bars of `shap_ramp`: one frame per temperature, P(SC) marked above."""
     fig = _figure(figsize=(7, 6.5), dpi=80)
     top, bars = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 2]})
     top.plot(t, p, "-", color="grey")
@@ -267,11 +272,10 @@ def shap_ramp(model: TcModel, snapshots: pd.DataFrame, name: str, features: list
 
     fig.suptitle(name[:70], fontsize=9)
     fig.subplots_adjust(left=0.3, right=0.97, bottom=0.09, top=0.93, hspace=0.45)
-    gif = out / f"{stem}.gif"
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     FuncAnimation(fig, frame, frames=len(t)).save(gif, writer=PillowWriter(fps=2))
-    return [gif, png]
+    return gif
 
 
 def _order(x: np.ndarray) -> np.ndarray:
@@ -451,6 +455,18 @@ def lattice_probe(
     return table
 
 
+def _ramps(model: TcModel, snap: pd.DataFrame, names, features: list[str], out: Path, log) -> list[Path]:
+    """`shap_ramp` of each of `names` (default: `ramp_materials`); none for a regressor."""
+    if model.regressor:
+        log("SHAP along a ramp: skipped (a regressor sees one row per material, no temperature axis)")
+        return []
+    paths = []
+    for name in names or ramp_materials(snap):
+        log(f"SHAP along the ramp of {name}")
+        paths += shap_ramp(model, snap, name, features, out)
+    return paths
+
+
 def explain(
     model_dir: str | Path,
     snapshots: pd.DataFrame,
@@ -488,13 +504,9 @@ def explain(
     log("SHAP summary")
     direction = shap_summary(model, snap, out, max_rows=max_rows, seed=seed)
     wrote(out / "shap_direction.csv", out / "shap_beeswarm.png")
-    if model.regressor:
-        log("SHAP along a ramp: skipped (a regressor sees one row per material, no temperature axis)")
-    else:
-        for name in materials or ramp_materials(snap):
-            log(f"SHAP along the ramp of {name}")
-            wrote(*shap_ramp(model, snap, name, list(direction["feature"].head(top)), out))
-    mat = materials_table(snap)
+    wrote(*_ramps(model, snap, materials, list(direction["feature"].head(top)), out, log))
+    config = RampConfig(**model.meta.ramp)
+    mat = materials_table(snap, config)
     latents = any(c.startswith("g_latent_") for c in mat)
     if latents:
         log("ground-state latents vs Magpie features")
@@ -502,10 +514,7 @@ def explain(
         wrote(out / "latent_magpie_pairs.csv", out / "latent_magpie_heatmap.png")
     ranked = list(imp["feature"])
     best = [f for f in ranked if group_of(f) != "temperature"][:top]
-    if model.regressor or "T_target" not in snap:
-        per_material = model.inputs(snap)
-    else:  # the ground state: each material's lowest-temperature snapshot
-        per_material = snap.sort_values(["name", "T_target"]).groupby("name", sort=True).head(1)
+    per_material = model.inputs(snap) if model.regressor or "T_target" not in snap else lowest_base_row(snap, config)
     wrote(feature_vs_tc(per_material, best, out))
     log("lattice-scaling probe")  # before UMAP: after it, torch ramps ~10x slower under OMP_NUM_THREADS=1
     probe = [f for f in ranked if group_of(f) in RAMP_GROUPS][:top]

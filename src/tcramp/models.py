@@ -22,12 +22,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import roc_auc_score
 
+from . import cv
 from .domain import feature_ranges, input_warnings
 from .groups import DEFAULT, GROUPS, columns, material_view, parse, prepare, stage_of
 from .mlff import REGISTRY, backend_class
 from .ramp import RampConfig
 from .snapshots import SCHEMA_VERSION
-from .splits import check_folds, grouped_folds, leakage_groups
+from .splits import check_folds, leakage_groups
 from .stages import STAGES, stage_hash
 from .tc import curve_tc
 
@@ -165,7 +166,7 @@ class MLPSC(_Classifier):
         X, y = np.asarray(X, np.float32), np.asarray(y, int)
         torch.manual_seed(self.random_seed)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
-        train, val = grouped_folds(groups, k=7, seed=self.random_seed)[0]
+        train, val = next(cv.LeakageKFold(7, self.random_seed).split(groups=groups))
         with np.errstate(all="ignore"):  # all-missing columns get mean 0, scale 1
             self.mean_ = np.nan_to_num(np.nanmean(X[train], axis=0)).astype(np.float32)
             self.scale_ = (np.nan_to_num(np.nanstd(X[train], axis=0)) + 1e-6).astype(np.float32)
@@ -482,6 +483,44 @@ def model_files(directory: Path, meta: ModelMeta) -> dict[str, Path]:
     return files | ({"weights": Path(meta.weights)} if meta.weights else {})
 
 
+def _check_build(df: pd.DataFrame, kind: str, groups, config: RampConfig, weights: str | None) -> tuple[str, str]:
+    """The stage `kind` on `groups` reads and the rows' backend; refuses rows of several builds,
+    of an earlier stage or of other settings, and unknown kinds."""
+    if df["ramp_hash"].nunique() != 1 or df.get("backend", pd.Series([""])).nunique() != 1:
+        raise ValueError("rows mix stage settings or backends; train on one build")
+    if kind not in CLASSIFIERS and kind not in REGRESSORS:
+        raise ValueError(f"unknown model kind {kind!r}; choose from {', '.join([*CLASSIFIERS, *REGRESSORS])}")
+    stage, have = stage_of(groups, classifier=kind in CLASSIFIERS), str(df["stage"].iloc[0])
+    backend = str(df["backend"].iloc[0]) if "backend" in df else ""
+    if (
+        STAGES.index(have) < STAGES.index(stage)
+        or stage_hash(config, have, backend, weights) != df["ramp_hash"].iloc[0]
+    ):
+        raise ValueError(
+            f"rows of stage {have} ({df['ramp_hash'].iloc[0]}) are not a {stage} build of these settings; pass "
+            "the build's settings (tcramp.snapshots.read_config) and rows read to that stage (read_table)"
+        )
+    return stage, backend
+
+
+def _inputs(df: pd.DataFrame, groups: tuple[str, ...], regress: bool, config: RampConfig):
+    """The training rows (`material_view` rows for a regressor, snapshot rows for a classifier),
+    their input columns and targets (Tc, or the superconducting state)."""
+    if regress:
+        df, cols = material_view(df, groups, config)
+        return df, cols, df["tc"].to_numpy(float)
+    df = prepare(df, groups)
+    return df, columns(df, groups), df["superconducting"].to_numpy(bool)
+
+
+def _classifier_cv(y: np.ndarray, oof: np.ndarray, table: pd.DataFrame) -> dict:
+    """A classifier's out-of-fold AUC and Tc MAE at the 60 and 70 % thresholds."""
+    return {
+        "auc": float(roc_auc_score(y, oof)) if len(set(y)) == 2 else None,
+        **{f"tc_mae_{t}": cv.scores(table[t], table["tc_true"])["mae"] for t in ("tc60", "tc70")},
+    }
+
+
 def train(
     snapshots: pd.DataFrame,
     kind: str = "catboost-tc",
@@ -503,54 +542,19 @@ def train(
     settings when omitted), checked against the snapshots' ramp hash; `weights` the build's
     force-field checkpoint (`tcramp.snapshots.read_weights`), recorded for `predict`.
     """
-    df = snapshots.reset_index(drop=True)
-    if df["ramp_hash"].nunique() != 1 or df.get("backend", pd.Series([""])).nunique() != 1:
-        raise ValueError("rows mix stage settings or backends; train on one build")
-    if kind not in CLASSIFIERS and kind not in REGRESSORS:
-        raise ValueError(f"unknown model kind {kind!r}; choose from {', '.join([*CLASSIFIERS, *REGRESSORS])}")
     config = config or RampConfig()
-    stage, have = stage_of(groups, classifier=kind in CLASSIFIERS), str(df["stage"].iloc[0])
-    backend = str(df["backend"].iloc[0]) if "backend" in df else ""
-    if (
-        STAGES.index(have) < STAGES.index(stage)
-        or stage_hash(config, have, backend, weights) != df["ramp_hash"].iloc[0]
-    ):
-        raise ValueError(
-            f"rows of stage {have} ({df['ramp_hash'].iloc[0]}) are not a {stage} build of these settings; pass "
-            "the build's settings (tcramp.snapshots.read_config) and rows read to that stage (read_table)"
-        )
-    groups = parse(groups)
-    regress = kind in REGRESSORS
-    if regress:
-        df, cols = material_view(df, groups, config)
-        y = df["tc"].to_numpy(float)
-    else:
-        df = prepare(df, groups)
-        cols = columns(df, groups)
-        y = df["superconducting"].to_numpy(bool)
-    X = df[cols].to_numpy(np.float32)
-    leak = leakage_groups(df)
+    stage, backend = _check_build(snapshots, kind, groups, config, weights)
+    groups, regress = parse(groups), kind in REGRESSORS
+    df, cols, y = _inputs(snapshots.reset_index(drop=True), groups, regress, config)
+    X, leak = df[cols].to_numpy(np.float32), leakage_groups(df)
     check_folds(leak, df["tc"].to_numpy(float), folds)
-    members, oof = [], np.full(len(df), np.nan)
-    for i, (train_idx, test_idx) in enumerate(grouped_folds(leak, folds, seed)):
-        if len(np.unique(y[train_idx])) < 2:
-            raise ValueError(
-                f"fold {i}: every training target is {y[train_idx][0]}; the set is too small or degenerate"
-            )
-        est = {**CLASSIFIERS, **REGRESSORS}[kind](**(params or {}))
-        est.fit(X[train_idx], y[train_idx], groups=leak[train_idx])
-        oof[test_idx] = est.predict(X[test_idx]) if regress else est.predict_proba(X[test_idx])[:, 1]
-        members.append(est)
-    if regress:
-        table = pd.DataFrame({"name": df["name"], "tc_true": y, "tc50": oof})
-        cv = {}
-    else:
-        table = curve_tc(df, oof, config)
-        cv = {
-            "auc": float(roc_auc_score(y, oof)) if len(set(y)) == 2 else None,
-            **{f"tc_mae_{t}": float((table[t] - table["tc_true"]).abs().mean()) for t in ("tc60", "tc70")},
-        }
-    err = (table["tc50"] - table["tc_true"]).abs()
+    splits = list(cv.LeakageKFold(folds, seed).split(X, y, leak))
+    for i, (tr, _) in enumerate(splits):
+        if len(np.unique(y[tr])) < 2:
+            raise ValueError(f"fold {i}: every training target is {y[tr][0]}; the set is too small or degenerate")
+    oof, members = cv.oof(lambda: {**CLASSIFIERS, **REGRESSORS}[kind](**(params or {})), X, y, splits, leak)
+    table = pd.DataFrame({"name": df["name"], "tc_true": y, "tc50": oof}) if regress else curve_tc(df, oof, config)
+    err = cv.scores(table["tc50"], table["tc_true"])
     digest = hashlib.sha256(
         pd.util.hash_pandas_object(df[["name", *([] if regress else ["T_target"]), *cols]], index=False)
         .to_numpy()
@@ -578,12 +582,7 @@ def train(
             "snapshots": len(snapshots),
             "classes": df.groupby("sc_class")["name"].nunique().to_dict(),
         },
-        cv={
-            "folds": folds,
-            "seed": seed,
-            "tc_mae": float(err.mean()),
-            "tc_rmse": float(np.sqrt((err**2).mean())),
-            **cv,
-        },
+        cv={"folds": folds, "seed": seed, "tc_mae": err["mae"], "tc_rmse": err["rmse"]}
+        | ({} if regress else _classifier_cv(y, oof, table)),
     )
     return TcModel(members, meta), table

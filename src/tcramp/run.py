@@ -169,6 +169,13 @@ def simulate(
             record(m, *_build(m, stage, stored, held, *args))
         return result
 
+    _distributed(todo, stage, args, dirs, record, workers=workers, scheduler=scheduler, threads=config.torch_threads)
+    return result
+
+
+def _distributed(todo, stage: str, args: tuple, dirs: dict, record, *, workers: int, scheduler, threads: int) -> None:
+    """Build `todo` on a Dask local cluster of `workers` processes (or the one at `scheduler`),
+    passing each material's outcome to `record`; a dead worker fails only its material."""
     # distributed is heavy to import and only needed for parallel runs
     from contextlib import nullcontext
 
@@ -176,7 +183,7 @@ def simulate(
     from distributed.scheduler import KilledWorker
 
     for var in BLAS_THREADS:  # worker processes read these when they import numpy
-        os.environ.setdefault(var, str(config.torch_threads))
+        os.environ.setdefault(var, str(threads))
     local = (
         nullcontext(scheduler)
         if scheduler
@@ -199,4 +206,3 @@ def simulate(
                 raise exc
             else:
                 record(m, *fut.result())
-    return result

@@ -1,4 +1,4 @@
-"""Leakage-free grouping and grouped k-fold splits, shared by training, search and evaluation.
+"""Leakage-free grouping and the grouped k-fold dealing behind `tcramp.cv.LeakageKFold`.
 
 Two snapshot rows must stay on one side of a split when they belong to the same material, the
 same SuperCon formula (one entry matched to several structures) or the same parent structure
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_folds", "grouped_folds", "leakage_groups", "material_folds"]
+__all__ = ["check_folds", "grouped_folds", "leakage_groups"]
 
 
 def leakage_groups(df: pd.DataFrame) -> np.ndarray:
@@ -58,13 +58,3 @@ def check_folds(groups: np.ndarray, tc: np.ndarray, k: int) -> None:
         raise ValueError(f"{n} leakage groups of materials, need >= {k} for {k}-fold CV (use fewer --folds)")
     if len(np.unique(tc)) < 2:
         raise ValueError(f"every material has Tc {tc[0]:g} K; CV needs materials of more than one Tc")
-
-
-def material_folds(snapshots: pd.DataFrame, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Grouped k-fold splits of the materials of a snapshot table, as indices into its sorted
-    unique names: the one set of folds that evaluation and ablation share."""
-    first = snapshots.drop_duplicates("name").set_index("name")
-    group_of = dict(zip(snapshots["name"], leakage_groups(snapshots)))
-    groups = np.array([group_of[n] for n in sorted(first.index)])
-    check_folds(groups, first["tc"].to_numpy(float), k)
-    return grouped_folds(groups, k, seed)

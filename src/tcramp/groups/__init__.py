@@ -36,6 +36,7 @@ __all__ = [
     "RAMP_GROUPS",
     "FeatureGroup",
     "columns",
+    "lowest_base_row",
     "material_columns",
     "material_view",
     "parse",
@@ -130,6 +131,14 @@ def material_columns(df: pd.DataFrame, names: Iterable[str]) -> list[str]:
     return out
 
 
+def lowest_base_row(snap: pd.DataFrame, config: RampConfig) -> pd.DataFrame:
+    """Each material's lowest-temperature row on the base grid (`tcramp.tc.base_grid`: not a
+    dense point placed by its Tc), sorted by name: the ground state every material-level reader
+    takes."""
+    rows = snap[base_grid(snap, config)].sort_values(["name", "T_target"], kind="stable")
+    return rows.groupby("name", sort=True).head(1)
+
+
 def material_view(snap: pd.DataFrame, names: Iterable[str], config: RampConfig) -> tuple[pd.DataFrame, list[str]]:
     """One row per material (sorted by name) for material-level models, and its input columns,
     from a snapshot table or a table of materials (snapshot groups need the former).
@@ -142,7 +151,7 @@ def material_view(snap: pd.DataFrame, names: Iterable[str], config: RampConfig) 
     columns(snap, names)  # refuses a table lacking a group
     if "T_target" in snap:
         rows = snap[base_grid(snap, config)].sort_values(["name", "T_target"], kind="stable")
-        first, last = rows.groupby("name", sort=True).head(1), rows.groupby("name", sort=True).tail(1)
+        first, last = lowest_base_row(snap, config), rows.groupby("name", sort=True).tail(1)
     else:  # a table of materials (`tcramp.snapshots.read_materials`): no temperature axis
         first = last = snap.sort_values("name", kind="stable")
     keep = [c for c in (*IDENTITY, "backend", "latent_size", "ramp_hash") if c in snap.columns]

@@ -25,6 +25,31 @@ from .base import Sample, SamplerError, remove_drift
 __all__ = ["sample"]
 
 
+def _langevin(atoms: Atoms, temperature: float, config: RampConfig, seed: int) -> Langevin:
+    """Langevin dynamics of `atoms` at `temperature` (K), velocities drawn from Maxwell–Boltzmann."""
+    rng = np.random.default_rng(seed)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature, rng=rng, force_temp=True)
+    return Langevin(
+        atoms,
+        timestep=timestep(atoms, config) * units.fs,
+        temperature_K=temperature,
+        friction=config.friction_per_fs / units.fs,
+        fixcm=False,
+        rng=rng,
+    )
+
+
+def _check(results: dict, kinetic: float, config: RampConfig, where: str) -> None:
+    """Refuse non-finite energies or forces, and forces or kinetic temperatures (K) past the
+    config's limits."""
+    forces = results["forces"]
+    if not np.all(np.isfinite(forces)) or not math.isfinite(results["energy"]):
+        raise SamplerError(f"non-finite energy or forces at {where}")
+    fmax = float(np.abs(forces).max())
+    if fmax > config.max_force or kinetic > config.max_temperature:
+        raise SamplerError(f"MD exploded at {where}: max force {fmax:.1f} eV/Å, kinetic temperature {kinetic:.0f} K")
+
+
 def sample(
     atoms: Atoms,
     mlff: MLFF,
@@ -41,30 +66,14 @@ def sample(
     atoms.set_constraint(FixCom())
     calc = mlff.calculator()
     atoms.calc = calc
-    rng = np.random.default_rng(seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temps[0], rng=rng, force_temp=True)
-    dyn = Langevin(
-        atoms,
-        timestep=timestep(atoms, config) * units.fs,
-        temperature_K=temps[0],
-        friction=config.friction_per_fs / units.fs,
-        fixcm=False,
-        rng=rng,
-    )
+    dyn = _langevin(atoms, temps[0], config, seed)
     out, step, previous = [], 0, temps[0]
 
     def advance(target: float) -> None:
         nonlocal step
         dyn.step()
         step += 1
-        forces, t = calc.results["forces"], atoms.get_temperature()
-        if not np.all(np.isfinite(forces)) or not math.isfinite(calc.results["energy"]):
-            raise SamplerError(f"non-finite energy or forces at step {step} ({target:g} K)")
-        fmax = float(np.abs(forces).max())
-        if fmax > config.max_force or t > config.max_temperature:
-            raise SamplerError(
-                f"MD exploded at step {step} ({target:g} K): max force {fmax:.1f} eV/Å, kinetic temperature {t:.0f} K"
-            )
+        _check(calc.results, atoms.get_temperature(), config, f"step {step} ({target:g} K)")
 
     for i, target in enumerate(temps):
         if i:

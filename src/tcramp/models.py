@@ -513,6 +513,17 @@ def _inputs(df: pd.DataFrame, groups: tuple[str, ...], regress: bool, config: Ra
     return df, columns(df, groups), df["superconducting"].to_numpy(bool)
 
 
+def _splits(df: pd.DataFrame, X: np.ndarray, y: np.ndarray, leak: np.ndarray, k: int, seed: int) -> list:
+    """The leakage-grouped k folds of the training rows; refuses sets too small for them and folds
+    whose training targets are all equal."""
+    check_folds(leak, df["tc"].to_numpy(float), k)
+    splits = list(cv.LeakageKFold(k, seed).split(X, y, leak))
+    for i, (tr, _) in enumerate(splits):
+        if len(np.unique(y[tr])) < 2:
+            raise ValueError(f"fold {i}: every training target is {y[tr][0]}; the set is too small or degenerate")
+    return splits
+
+
 def _classifier_cv(y: np.ndarray, oof: np.ndarray, table: pd.DataFrame) -> dict:
     """A classifier's out-of-fold AUC and Tc MAE at the 60 and 70 % thresholds."""
     return {
@@ -547,11 +558,7 @@ def train(
     groups, regress = parse(groups), kind in REGRESSORS
     df, cols, y = _inputs(snapshots.reset_index(drop=True), groups, regress, config)
     X, leak = df[cols].to_numpy(np.float32), leakage_groups(df)
-    check_folds(leak, df["tc"].to_numpy(float), folds)
-    splits = list(cv.LeakageKFold(folds, seed).split(X, y, leak))
-    for i, (tr, _) in enumerate(splits):
-        if len(np.unique(y[tr])) < 2:
-            raise ValueError(f"fold {i}: every training target is {y[tr][0]}; the set is too small or degenerate")
+    splits = _splits(df, X, y, leak, folds, seed)
     oof, members = cv.oof(lambda: {**CLASSIFIERS, **REGRESSORS}[kind](**(params or {})), X, y, splits, leak)
     table = pd.DataFrame({"name": df["name"], "tc_true": y, "tc50": oof}) if regress else curve_tc(df, oof, config)
     err = cv.scores(table["tc50"], table["tc_true"])

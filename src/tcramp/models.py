@@ -524,6 +524,11 @@ def _splits(df: pd.DataFrame, X: np.ndarray, y: np.ndarray, leak: np.ndarray, k:
     return splits
 
 
+def _digest(df: pd.DataFrame) -> str:
+    """16 hex digits of SHA-256 over the training rows' values: which set a model learned from."""
+    return hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()).hexdigest()[:16]
+
+
 def _classifier_cv(y: np.ndarray, oof: np.ndarray, table: pd.DataFrame) -> dict:
     """A classifier's out-of-fold AUC and Tc MAE at the 60 and 70 % thresholds."""
     return {
@@ -562,11 +567,6 @@ def train(
     oof, members = cv.oof(lambda: {**CLASSIFIERS, **REGRESSORS}[kind](**(params or {})), X, y, splits, leak)
     table = pd.DataFrame({"name": df["name"], "tc_true": y, "tc50": oof}) if regress else curve_tc(df, oof, config)
     err = cv.scores(table["tc50"], table["tc_true"])
-    digest = hashlib.sha256(
-        pd.util.hash_pandas_object(df[["name", *([] if regress else ["T_target"]), *cols]], index=False)
-        .to_numpy()
-        .tobytes()
-    ).hexdigest()[:16]
     meta = ModelMeta(
         kind=kind,
         params=members[0].get_params() if members else {},
@@ -584,7 +584,7 @@ def train(
         files={},
         ranges=feature_ranges(df[cols]),
         training_set={
-            "hash": digest,
+            "hash": _digest(df[["name", *([] if regress else ["T_target"]), *cols]]),
             "materials": int(df["name"].nunique()),
             "snapshots": len(snapshots),
             "classes": df.groupby("sc_class")["name"].nunique().to_dict(),

@@ -299,6 +299,8 @@ def test_model_records_the_builds_weights_and_predict_ramps_with_them(small, tin
             "2",
             "--params",
             '{"iterations": 10, "depth": 2}',
+            "--features",
+            "magpie,contrast",  # a relaxed-stage model: it reads the build's force field
         ],
         capture_output=True,
         text=True,

@@ -67,7 +67,8 @@ def material_folds(table: pd.DataFrame, k: int = 5, seed: int = 0) -> list[tuple
     """Grouped k-fold splits of a table's materials, as indices into its sorted unique names
     (`check_folds` first: a clear error for too few leakage groups or a single Tc)."""
     groups = material_groups(table)
-    check_folds(groups, table.drop_duplicates("name").sort_values("name")["tc"].to_numpy(float), k)
+    tc = table.drop_duplicates("name").sort_values("name")["tc"].to_numpy(float) if "tc" in table else None
+    check_folds(groups, k, tc)
     return list(LeakageKFold(k, seed).split(groups=groups))
 
 

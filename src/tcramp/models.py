@@ -516,7 +516,7 @@ def _inputs(df: pd.DataFrame, groups: tuple[str, ...], regress: bool, config: Ra
 def _splits(df: pd.DataFrame, X: np.ndarray, y: np.ndarray, leak: np.ndarray, k: int, seed: int) -> list:
     """The leakage-grouped k folds of the training rows; refuses sets too small for them and folds
     whose training targets are all equal."""
-    check_folds(leak, df["tc"].to_numpy(float), k)
+    check_folds(leak, k, df["tc"].to_numpy(float))
     splits = list(cv.LeakageKFold(k, seed).split(X, y, leak))
     for i, (tr, _) in enumerate(splits):
         if len(np.unique(y[tr])) < 2:

@@ -50,11 +50,11 @@ def grouped_folds(groups: np.ndarray, k: int = 5, seed: int = 0) -> list[tuple[n
     return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
 
 
-def check_folds(groups: np.ndarray, tc: np.ndarray, k: int) -> None:
+def check_folds(groups: np.ndarray, k: int, tc: np.ndarray | None = None) -> None:
     """Raise `ValueError` unless k-fold CV can run: at least k leakage `groups` (one per test
-    fold) and more than one distinct `tc` (per material or row)."""
+    fold) and, when `tc` (per material or row) is given, more than one distinct Tc."""
     n = len(np.unique(groups))
     if n < k:
         raise ValueError(f"{n} leakage groups of materials, need >= {k} for {k}-fold CV (use fewer --folds)")
-    if len(np.unique(tc)) < 2:
+    if tc is not None and len(np.unique(tc)) < 2:
         raise ValueError(f"every material has Tc {tc[0]:g} K; CV needs materials of more than one Tc")

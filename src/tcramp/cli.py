@@ -319,21 +319,15 @@ def _predict_file(f: Path, tc_model: models.TcModel, cached: Path | None, out: P
     if out:
         if "temperatures" in r:
             plot_curve(r, out / f"{snap.file_key(f.stem)}.png")
-        _write_atomic(cached, json.dumps(r))
+        snap.atomic_write(cached, json.dumps(r).encode())
     return r
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _write_predictions(out: Path, results: list[dict]) -> None:
     cols = ["name", "file", "n_atoms", "tc50", "tc60", "tc70", "tc_low", "tc_high", "kind", "warnings"]
     table = pd.DataFrame(results, columns=cols).assign(warnings=[_warned(r) for r in results])
-    _write_atomic(out / "predictions.csv", table.to_csv(index=False))
-    _write_atomic(out / "predictions.json", json.dumps(results, indent=1))
+    snap.atomic_write(out / "predictions.csv", table.to_csv(index=False).encode())
+    snap.atomic_write(out / "predictions.json", json.dumps(results, indent=1).encode())
 
 
 def _warned(r: dict) -> str:

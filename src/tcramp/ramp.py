@@ -76,8 +76,9 @@ class RampConfig:
 
     def for_backend(self, mlff: str) -> RampConfig:
         """These settings as backend `mlff` runs them: `phonon_distance`, unless set, its trusted
-        displacement (`tcramp.mlff.trusted_distance`), or `phonons.DISTANCE` when it has none."""
-        if self.phonon_distance is not None:
+        displacement (`tcramp.mlff.trusted_distance`), or `phonons.DISTANCE` when it has none;
+        unchanged without a backend (`mlff` empty: a cell-stage model computes no phonons)."""
+        if self.phonon_distance is not None or not mlff:
             return self
         return replace(self, phonon_distance=trusted_distance(mlff) or phonons.DISTANCE)
 

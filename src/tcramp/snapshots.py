@@ -42,6 +42,7 @@ from .stages import PER_MATERIAL, STAGES, stage_hash, stage_settings
 
 __all__ = [
     "IDENTITY",
+    "atomic_write",
     "SCHEMA_VERSION",
     "convert_v2",
     "failed",
@@ -76,7 +77,8 @@ def file_key(name: str) -> str:
     return f"{safe}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and a rename: whole files or none."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -130,21 +132,21 @@ def open_stage(
             "mlff": mlff if stage != "cell" else None,
             "weights": weights if stage != "cell" else None,
         }
-        _atomic_write(d / STAGE_FILE, json.dumps(meta, indent=1).encode())
+        atomic_write(d / STAGE_FILE, json.dumps(meta, indent=1).encode())
     return d
 
 
 def write_rows(d: str | Path, df: pd.DataFrame, version: int = SCHEMA_VERSION) -> Path:
     """Write one material's rows of a stage (atomically) into stage directory `d`."""
     path = Path(d) / "materials" / f"{file_key(df['name'].iloc[0])}.parquet"
-    _atomic_write(path, _to_parquet(df, version))
+    atomic_write(path, _to_parquet(df, version))
     return path
 
 
 def write_failure(d: str | Path, name: str, reason: str) -> Path:
     """Record (atomically) that stage directory `d` could not compute material `name`, and why."""
     path = Path(d) / "failures" / f"{file_key(name)}.json"
-    _atomic_write(path, json.dumps({"name": name, "reason": reason}).encode())
+    atomic_write(path, json.dumps({"name": name, "reason": reason}).encode())
     return path
 
 
@@ -176,7 +178,7 @@ def pack(store: str | Path) -> list[Path]:
         digest = hashlib.sha1("\n".join(sorted(df.name.unique())).encode()).hexdigest()[:12]
         (d / "packs").mkdir(exist_ok=True)
         path = d / "packs" / f"part-{digest}.parquet"
-        _atomic_write(path, _to_parquet(df.sort_values([c for c in ("name", "T_target") if c in df], kind="stable")))
+        atomic_write(path, _to_parquet(df.sort_values([c for c in ("name", "T_target") if c in df], kind="stable")))
         for f in files:
             f.unlink()
         out.append(path)
@@ -362,6 +364,6 @@ def convert_v2(source: str | Path, store: str | Path) -> dict[str, int]:
             continue
         digest = hashlib.sha1("\n".join(sorted(part.name.unique())).encode()).hexdigest()[:12]
         (d / "packs").mkdir(exist_ok=True)
-        _atomic_write(d / "packs" / f"part-{digest}.parquet", _to_parquet(part.reset_index(drop=True)))
+        atomic_write(d / "packs" / f"part-{digest}.parquet", _to_parquet(part.reset_index(drop=True)))
         out[stage] = part.name.nunique()
     return out

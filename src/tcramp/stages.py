@@ -86,7 +86,7 @@ def upto(stage: str) -> tuple[str, ...]:
 def stage_settings(config: RampConfig, stage: str, mlff: str = "chgnet") -> dict:
     """The settings of `config` that `stage` is computed with by backend `mlff` (its trusted
     phonon displacement filled in, `RampConfig.for_backend`)."""
-    d = asdict(config.for_backend(mlff) if "phonon_distance" in SETTINGS[stage] else config)
+    d = asdict(config.for_backend(mlff))
     return {k: d[k] for k in SETTINGS[stage]}
 
 
@@ -246,8 +246,7 @@ def build(
     leaves the stages finished before it in `rec`."""
     if config.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {config.sampler!r}; choose from {', '.join(SAMPLERS)}")
-    if "phonons" in upto(stage):  # the displacement the backend is trusted at (a cell model has none)
-        config = config.for_backend(mlff)
+    config = config.for_backend(mlff)
     for s in upto(stage):
         if s in rec.rows or s in skip:
             continue

@@ -8,6 +8,8 @@ from ase.build import bulk
 
 from tcramp.phonons import (
     descriptors,
+    force_sets,
+    from_force_sets,
     gamma_frequencies,
     harmonic_msd,
     phonons,
@@ -51,7 +53,7 @@ def test_nb_stable_and_softened(nb):
 def test_sampler_zero_point_matches_quantum_msd(nb):
     _, ph = nb
     zero_point = harmonic_msd(ph, [1.0], classical=False)[0]
-    u = sample(ph, 1.0, 20000, np.random.default_rng(0))
+    (u,) = sample(ph, [1.0], 20000, np.random.default_rng(0))
     assert u.shape == (20000, 2, 3)
     np.testing.assert_allclose(u.sum(axis=1), 0, atol=1e-6)  # no translation (Å)
     # 20,000 Gaussian draws: relative error of a mean square ~ sqrt(2/20000) = 1 %
@@ -59,3 +61,13 @@ def test_sampler_zero_point_matches_quantum_msd(nb):
     # at 1 K the quantum MSD is the zero point, far above the classical value
     assert (zero_point > 10 * harmonic_msd(ph, [1.0], classical=True)[0]).all()
     assert (gamma_frequencies(ph)[3:] > 0).all()
+
+
+def test_force_sets_rebuild_the_force_constants_exactly(nb):
+    """The stored force sets (phonopy's displacement dataset with float32 forces) give the very
+    force constants of the model's run, and phonopy can write them as phonopy_params.yaml."""
+    atoms, ph = nb
+    row = force_sets(ph)
+    again = from_force_sets(atoms, row)
+    np.testing.assert_array_equal(again.force_constants, ph.force_constants)
+    assert len(row["fc_forces"]) == 4 * len(ph.dataset["first_atoms"]) * len(ph.supercell) * 3

@@ -32,6 +32,7 @@ from tcramp.stages import SETTINGS, STAGES, stage_hash
 from conftest import EARLY, TINY
 
 V2 = Path(__file__).parent / "data" / "v2-md"  # three materials of the schema-2 md build, as committed
+REF = Path(__file__).parent / "data" / "records-0d0d3d8"  # TINY records of SMALL[:2] (CHGNet), SMALL[:1] (7net-0)
 
 
 def test_every_setting_belongs_to_one_stage_and_hashes_chain():
@@ -60,8 +61,8 @@ def test_groups_declare_their_stage():
 
 
 def test_build_to_relaxed_then_on_equals_one_pass(small, tmp_path):
-    """Two materials built to `relaxed`, continued to every stage, give the rows of a one-pass
-    build; the continuation does not recompute the stored stages."""
+    """Two materials built to `relaxed`, then `phonons`, then `samples` give the rows of a
+    one-pass build; the continuation does not recompute the stored stages."""
     two = small[:2]
     res = simulate(two, tmp_path / "staged", TINY, stage="relaxed", workers=0, device="cpu")
     assert sorted(res.finished) == sorted(m.name for m in two)
@@ -70,12 +71,28 @@ def test_build_to_relaxed_then_on_equals_one_pass(small, tmp_path):
     assert early["relaxed_cell"].str.startswith("{").all() and not any(c.startswith("ph_") for c in early)
     relaxed_dir = next((tmp_path / "staged").glob("relaxed-*"))
     stamps = {f: f.stat().st_mtime_ns for f in relaxed_dir.rglob("*.parquet")}
+    simulate(two, tmp_path / "staged", TINY, stage="phonons", workers=0, device="cpu")
+    # the samples stage rebuilds the force constants from the stored force sets: no phonon calls
     simulate(two, tmp_path / "staged", TINY, stage="samples", workers=0, device="cpu")
     assert {f: f.stat().st_mtime_ns for f in relaxed_dir.rglob("*.parquet")} == stamps
     simulate(two, tmp_path / "once", TINY, workers=0, device="cpu")
     staged, once = read_snapshots(tmp_path / "staged"), read_snapshots(tmp_path / "once")
     pd.testing.assert_frame_equal(staged, once)
     assert staged["name"].nunique() == 2 and (staged["stage"] == "samples").all()
+
+
+@pytest.mark.parametrize(("mlff", "n"), [("chgnet", 2), ("7net-0", 1)])
+def test_records_equal_those_of_the_earlier_code(small, tmp_path, mlff, n):
+    """Equal settings, equal records: REF was built by commit 0d0d3d8, before the harmonic
+    draws went to the model in one call, the displaced supercells in larger batches and the
+    force sets into the phonons stage. Float32 force differences, float16 latents: rtol 2e-3."""
+    simulate(small[:n], tmp_path, TINY, workers=0, device="cpu", mlff=mlff)
+    new, old = (read_snapshots(p, mlff=mlff) for p in (tmp_path, REF))
+    assert len(new) == len(old) > 0
+    pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=2e-3, atol=1e-6)
+    phonons = read_materials(tmp_path, stage="phonons", mlff=mlff, cells=True)
+    assert phonons["fc_forces"].map(len).gt(0).all()  # kept, but out of model tables
+    assert not any(c.startswith("fc_") for c in read_materials(tmp_path, stage="phonons", mlff=mlff))
 
 
 def test_a_new_phonon_setting_keeps_the_relaxations(small, tmp_path):

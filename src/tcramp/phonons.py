@@ -1,7 +1,8 @@
 """Harmonic phonons of a relaxed ordered cell with phonopy, the MLFF as force calculator.
 
 `phonons` builds phonopy's finite-displacement force constants in a diagonal supercell
-(`supercell_matrix`), `descriptors` reduces the phonon DOS on a mesh to numbers a model can take,
+(`supercell_matrix`), `force_sets` / `from_force_sets` store and rebuild them without model calls
+(phonopy's displacement dataset with the model's forces, as in its `phonopy_params.yaml`), `descriptors` reduces the phonon DOS on a mesh to numbers a model can take,
 and `harmonic_msd` / `sample` give the thermal displacements of the unit cell's Γ-point modes
 (what an MD run in that cell can hold): phonopy's `RandomDisplacements` on the unit cell with the
 force constants folded onto it, which yields both the displacement correlation matrix and random
@@ -15,7 +16,9 @@ Defaults (`MIN_LENGTH`, `MAX_ATOMS`, `MESH`) were chosen by measurement, see
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,11 +32,14 @@ from .mlff import MLFF
 
 __all__ = [
     "DISTANCE",
+    "FORCE_SETS",
     "IMAG_TOL",
     "MAX_ATOMS",
     "MESH",
     "MIN_LENGTH",
     "descriptors",
+    "force_sets",
+    "from_force_sets",
     "gamma_force_constants",
     "gamma_frequencies",
     "harmonic_msd",
@@ -50,7 +56,8 @@ IMAG_TOL = 0.1  # THz: a mode below −IMAG_TOL is imaginary (dynamically unstab
 MIN_FREQUENCY = 0.5  # THz: softer Γ modes are left out of harmonic displacements (their classical
 # amplitude k_B T/(m ω²) reaches Å² at 300 K: no longer a small vibration)
 SYMPREC = 1e-3  # Å, symmetry tolerance for phonopy (relaxed float32 positions are not exact)
-BATCH = 4  # displaced supercells per model call
+BATCH_ATOMS = 1024  # atoms of displaced supercells per model call (CHGNet batches them; others loop)
+FORCE_SETS = ("fc_supercell_matrix", "fc_displacements", "fc_forces")  # the stored columns of `force_sets`
 THZ_TO_MEV = 4.135667696  # h·1 THz in meV
 THZ_TO_K = 47.99243073  # h·1 THz / k_B in K
 
@@ -77,6 +84,30 @@ def supercell_matrix(atoms: Atoms, min_length: float = MIN_LENGTH, max_atoms: in
     return np.diag(best)
 
 
+def _phonopy(atoms: Atoms, matrix) -> phonopy.Phonopy:
+    """phonopy's object for `atoms` (unit = primitive cell: its Γ modes are what MD in it can
+    hold) in the supercell `matrix`, without displacements."""
+    import phonopy  # heavy: only where phonons are computed (predict of a cheap model needs none)
+    from phonopy.structure.atoms import PhonopyAtoms
+
+    unit = PhonopyAtoms(
+        symbols=atoms.get_chemical_symbols(),
+        cell=atoms.cell.array,
+        scaled_positions=atoms.get_scaled_positions(),
+        masses=atoms.get_masses(),
+    )
+    return phonopy.Phonopy(unit, supercell_matrix=matrix, primitive_matrix="P", symprec=SYMPREC)
+
+
+def _force_constants(ph: phonopy.Phonopy, forces: np.ndarray) -> phonopy.Phonopy:
+    """Set the displaced supercells' `forces` (float32, eV/Å, residual forces already
+    subtracted), produce and symmetrise (translational invariance) the force constants."""
+    ph.forces = forces
+    ph.produce_force_constants(show_drift=False)
+    ph.symmetrize_force_constants()
+    return ph
+
+
 def phonons(
     atoms: Atoms,
     mlff: MLFF,
@@ -88,37 +119,48 @@ def phonons(
     """Force constants of `atoms` (the unit and primitive cell, not reduced further) from
     `distance`-Å displacements in the `supercell_matrix` supercell.
 
-    Forces of the undisplaced supercell are subtracted (the relaxed cell's residual forces);
-    force constants are symmetrised (translational invariance). Displaced supercells go to
-    the model `BATCH` per call.
+    Forces of the undisplaced supercell are subtracted (the relaxed cell's residual forces) and
+    the result kept in float32 (the models' precision), so `from_force_sets` rebuilds exactly
+    these force constants. Displaced supercells go to the model up to `BATCH_ATOMS` atoms per call.
     """
-    import phonopy  # heavy: only where phonons are computed (predict of a cheap model needs none)
-    from phonopy.structure.atoms import PhonopyAtoms
-
-    unit = PhonopyAtoms(
-        symbols=atoms.get_chemical_symbols(),
-        cell=atoms.cell.array,
-        scaled_positions=atoms.get_scaled_positions(),
-        masses=atoms.get_masses(),
-    )
-    ph = phonopy.Phonopy(
-        unit,
-        supercell_matrix=supercell_matrix(atoms, min_length, max_atoms),
-        primitive_matrix="P",  # the cell as given: its Γ modes are what MD in it can hold
-        symprec=SYMPREC,
-    )
+    ph = _phonopy(atoms, supercell_matrix(atoms, min_length, max_atoms))
     ph.generate_displacements(distance=distance, is_plusminus=False)
     cells = [ph.supercell, *ph.supercells_with_displacements]
+    per_call = max(1, BATCH_ATOMS // len(ph.supercell))
     forces = []
-    for i in range(0, len(cells), BATCH):
+    for i in range(0, len(cells), per_call):
         chunk = [
-            Atoms(c.symbols, cell=c.cell, scaled_positions=c.scaled_positions, pbc=True) for c in cells[i : i + BATCH]
+            Atoms(c.symbols, cell=c.cell, scaled_positions=c.scaled_positions, pbc=True)
+            for c in cells[i : i + per_call]
         ]
         forces += [p.forces for p in mlff.predict(chunk)]
-    ph.forces = np.array(forces[1:]) - forces[0]
-    ph.produce_force_constants(show_drift=False)
-    ph.symmetrize_force_constants()
-    return ph
+    return _force_constants(ph, (np.array(forces[1:]) - forces[0]).astype(np.float32))
+
+
+def force_sets(phonon: phonopy.Phonopy) -> dict[str, str | bytes]:
+    """What rebuilds `phonon`'s force constants without a model call (`FORCE_SETS` columns,
+    phonopy's `phonopy_params.yaml` content):
+    the supercell matrix and displacements (atom index, Å vector) as JSON, the forces as
+    float32 bytes (k, N, 3) in eV/Å."""
+    first = phonon.dataset["first_atoms"]
+    return {
+        "fc_supercell_matrix": json.dumps(np.asarray(phonon.supercell_matrix).astype(int).tolist()),
+        "fc_displacements": json.dumps([[d["number"], *map(float, d["displacement"])] for d in first]),
+        "fc_forces": np.asarray(phonon.forces, np.float32).tobytes(),
+    }
+
+
+def from_force_sets(atoms: Atoms, row) -> phonopy.Phonopy:
+    """The phonopy object (force constants produced) of relaxed `atoms` from a stored
+    `force_sets` row; no model calls. `phonon.save("phonopy_params.yaml")` writes it out."""
+    ph = _phonopy(atoms, json.loads(row["fc_supercell_matrix"]))
+    disp = json.loads(row["fc_displacements"])
+    ph.dataset = {
+        "natom": len(ph.supercell),
+        "first_atoms": [{"number": int(d[0]), "displacement": np.array(d[1:])} for d in disp],
+    }
+    forces = np.frombuffer(row["fc_forces"], np.float32).reshape(len(disp), len(ph.supercell), 3)
+    return _force_constants(ph, forces)
 
 
 def _moments(freqs: np.ndarray, dos: np.ndarray) -> dict[str, float]:
@@ -147,7 +189,18 @@ def descriptors(phonon: phonopy.Phonopy, mesh: float = MESH) -> dict:
     imaginary_fraction: share of mesh modes below −`IMAG_TOL` THz; debye_temperature (K) from
     phonopy's Debye fit of the total DOS (a·ω² over its lowest quarter).
     `elements`: per element its projected DOS's omega_mean and omega_log (meV), same formulas.
+    Computed once per phonon object and mesh (a sampler and the record both read them).
     """
+    known = _DESCRIPTORS.setdefault(phonon, {})
+    if mesh not in known:
+        known[mesh] = _descriptors(phonon, mesh)
+    return known[mesh]
+
+
+_DESCRIPTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # phonon -> mesh -> descriptors
+
+
+def _descriptors(phonon: phonopy.Phonopy, mesh: float) -> dict:
     phonon.run_mesh(mesh, is_mesh_symmetry=False, with_eigenvectors=True)
     f = phonon.mesh.frequencies
     dos = phonon.run_total_dos()
@@ -235,16 +288,19 @@ def harmonic_msd(
 
 def sample(
     phonon: phonopy.Phonopy,
-    temperature: float,
+    temperatures,
     n: int,
     rng: np.random.Generator,
     *,
     classical: bool = False,
     min_frequency: float = MIN_FREQUENCY,
-) -> np.ndarray:
-    """`n` displacement sets (n, n_atoms, 3) Å of the unit cell drawn from the harmonic
-    distribution (quantum by default) of the same Γ modes as `harmonic_msd` (imaginary and
-    soft modes left out). No model calls."""
+) -> list[np.ndarray]:
+    """At each of `temperatures` (K), `n` displacement sets (n, n_atoms, 3) Å of the unit cell
+    drawn from the harmonic distribution (quantum by default) of the same Γ modes as
+    `harmonic_msd` (imaginary and soft modes left out); the modes are solved once. No model calls."""
     rd = _gamma(phonon, classical, min_frequency)
-    rd.run(float(temperature), number_of_snapshots=n, random_seed=int(rng.integers(2**31)))
-    return np.array(rd.u)
+    out = []
+    for t in temperatures:
+        rd.run(float(t), number_of_snapshots=n, random_seed=int(rng.integers(2**31)))
+        out.append(np.array(rd.u))
+    return out

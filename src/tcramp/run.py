@@ -98,7 +98,7 @@ def _plan(materials, dirs: dict[str, Path], result: SimulateResult, emit):
     bad = {}
     for d in dirs.values():
         bad.update(failed(d))
-    rows = {s: read_stage_rows(d) for s, d in dirs.items() if s in PER_MATERIAL[:2] and held[s]}
+    rows = {s: read_stage_rows(d) for s, d in dirs.items() if s in PER_MATERIAL and held[s]}
     todo = []
     for m in materials:
         have = [s for s in dirs if m.name in held[s]]

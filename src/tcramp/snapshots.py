@@ -37,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .phonons import FORCE_SETS
 from .ramp import RampConfig
 from .stages import PER_MATERIAL, STAGES, stage_hash, stage_settings
 
@@ -65,7 +66,7 @@ __all__ = [
 
 SCHEMA_VERSION = 3
 IDENTITY = ["name", "formula", "weight", "parent_id", "group", "sc_class", "synth_doped", "tc"]
-CELLS = ("cell", "relaxed_cell")  # exact cells, kept out of model tables unless asked for
+CELLS = ("cell", "relaxed_cell", *FORCE_SETS)  # exact cells and force sets, kept out of model tables unless asked for
 STAGE_FILE = "stage.json"
 _META_KEY = b"tcramp_schema"
 

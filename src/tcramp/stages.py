@@ -2,7 +2,7 @@
 
 `cell` (ordered cell, composition error, neighbour contrast of the ordered cell) → `relaxed`
 (relaxation, the relaxed cell and its neighbour contrast) → `phonons` (force-constant
-descriptors) → `samples` (the thermal grid: one row per temperature). Each stage holds only its
+descriptors, and the force sets that rebuild the force constants without the model) → `samples` (the thermal grid: one row per temperature). Each stage holds only its
 own columns, is hashed on its own settings (`SETTINGS`) chained to its parent's hash — the
 force field's name and weights enter from `relaxed` on — so changing a phonon or sampler setting
 never invalidates stored cells or relaxations. `build` carries a `Record` up to a stage, starting
@@ -26,7 +26,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 from .contrast import contrast
 from .guards import check_cell
 from .mlff import MLFF, load_mlff
-from .phonons import phonons
+from .phonons import force_sets, from_force_sets, phonons
 from .ramp import RampConfig, material_seed, temperatures
 from .records import descriptor_row, snapshot_rows
 from .relax import Relaxation, relax
@@ -200,8 +200,12 @@ def _relaxation(rec: Record) -> Relaxation:
 
 
 def _phonon(rec: Record, model: MLFF, config: RampConfig):
-    """Force constants of the relaxed cell, from memory or computed (they are not stored)."""
-    if rec.phonon is None:
+    """Force constants of the relaxed cell: from memory, rebuilt from the stored force sets of
+    the phonons stage (no model calls), or computed."""
+    row = rec.rows["phonons"].iloc[0] if "phonons" in rec.rows else None
+    if rec.phonon is None and row is not None and "fc_forces" in row:
+        rec.phonon = from_force_sets(_relaxation(rec).atoms, row)
+    elif rec.phonon is None:
         rec.phonon = phonons(
             _relaxation(rec).atoms,
             model,
@@ -213,8 +217,9 @@ def _phonon(rec: Record, model: MLFF, config: RampConfig):
 
 
 def _phonons(rec: Record, model: MLFF, config: RampConfig) -> pd.DataFrame:
-    row = descriptor_row(_relaxation(rec), _phonon(rec, model, config), {})
-    return pd.DataFrame([{k: v for k, v in row.items() if k.startswith("ph_")}])
+    phonon = _phonon(rec, model, config)
+    row = descriptor_row(_relaxation(rec), phonon, {})
+    return pd.DataFrame([{**{k: v for k, v in row.items() if k.startswith("ph_")}, **force_sets(phonon)}])
 
 
 def _samples(rec: Record, model: MLFF, config: RampConfig) -> pd.DataFrame:

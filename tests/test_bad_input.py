@@ -16,7 +16,7 @@ import pytest
 import torch
 from pymatgen.core import Lattice, Structure
 
-from tcramp import cli
+from tcramp import cli, predict
 from tcramp.cv import material_folds
 from tcramp.data import load_csv
 from tcramp.domain import input_warnings
@@ -191,8 +191,8 @@ def test_a_rerun_of_the_shipped_model_returns_from_the_cache(batch, capsys, monk
     _, out = batch
     before = pd.read_csv(out / "predictions.csv")
     calls = []
-    monkeypatch.setattr(cli, "predict_tc", lambda *a, **k: calls.append(a) or predict_tc(*a, **k))
-    monkeypatch.setattr(cli, "load_mlff", lambda *a: calls.append(a))  # no force field loaded either
+    monkeypatch.setattr(predict, "predict_tc", lambda *a, **k: calls.append(a) or predict_tc(*a, **k))
+    monkeypatch.setattr(predict, "load_mlff", lambda *a: calls.append(a))  # no force field loaded either
     code, stdout, _ = _cli(capsys, "predict", str(CIF), "--out", str(out), "--device", "cpu")
     assert code == 0 and calls == [] and "YBa2Cu3O7" in stdout
     assert pd.read_csv(out / "predictions.csv").equals(before)

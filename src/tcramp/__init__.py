@@ -2,6 +2,7 @@
 
 from .data import Material, load_dataset
 from .pipeline import build_material, predict_tc, ramp_structure
+from .predict import predict_files
 from .ramp import RampConfig, temperatures
 from .run import simulate
 from .snapshots import pack, read_failures, read_materials, read_snapshots
@@ -16,6 +17,7 @@ __all__ = [
     "load_dataset",
     "order",
     "pack",
+    "predict_files",
     "predict_tc",
     "ramp_structure",
     "read_failures",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -27,10 +26,10 @@ from . import snapshots as snap
 from . import validate as val
 from .data import load_dataset, stratified
 from .groups import DEFAULT, GROUPS, parse, stage_of
-from .mlff import BACKENDS, load_mlff
-from .pipeline import predict_tc, shipped_model_dir
+from .mlff import BACKENDS
+from .predict import predict_files
 from .ramp import RampConfig
-from .report import build_report, plot_curve
+from .report import build_report
 from .samplers import SAMPLERS
 from .stages import STAGES
 
@@ -275,59 +274,20 @@ def predict(
     """Predict Tc of crystals: a regressor's Tc from the stages it reads, or a classifier's where
     each ramp's P(SC | T) crosses 50/60/70 %."""
     _quiet()
-    tc_model = models.TcModel.load(model or shipped_model_dir())
-    cached = {f: _cache_path(f, tc_model, out) for f in files}
-    if tc_model.meta.stage != "cell" and not all(c and c.exists() for c in cached.values()):
-        load_mlff(tc_model.meta.backend, tc_model.meta.weights, device)  # environment errors stop here
-    if out:
-        (out / "results").mkdir(parents=True, exist_ok=True)
-    results, failed = [], 0
     with Progress(
         TextColumn("[bold]predict"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as bar:
         task = bar.add_task("predict", total=len(files))
-        for f in files:
-            try:
-                results.append(_predict_file(f, tc_model, cached[f], out, device, time_limit or None))
-                if out:  # each result saved as it finishes: a killed batch keeps what was done
-                    _write_predictions(out, results)
-            except Exception as exc:
-                failed += 1
+
+        def event(f: Path, _result, exc: Exception | None) -> None:
+            if exc is not None:
                 bar.console.print(f"[red]FAILED[/red] {f}: {_one_line(exc)}", highlight=False, soft_wrap=True)
             bar.advance(task)
+
+        results, failed = predict_files(files, model, out=out, device=device, limit=time_limit or None, on_event=event)
     Console(width=160).print(_prediction_table(results))
     if failed:
         raise typer.Exit(1)
-
-
-def _cache_path(f: Path, tc_model: models.TcModel, out: Path | None) -> Path | None:
-    """Where `out` caches the result of file `f` with this model, keyed by the file's content and
-    the model (a changed file or model is predicted anew); None without `out`."""
-    if not out:
-        return None
-    key = hashlib.sha1(f.read_bytes() + tc_model.fingerprint.encode()).hexdigest() if f.is_file() else ""
-    return out / "results" / f"{snap.file_key(f'{f.resolve()}-{key}')}.json"
-
-
-def _predict_file(f: Path, tc_model: models.TcModel, cached: Path | None, out: Path | None, device: str, limit) -> dict:
-    """`predict_tc` of one file, from the `cached` result when there is one; a new result (and a
-    classifier's P(SC|T) plot) is stored under `out` at once."""
-    if cached and cached.exists():
-        return json.loads(cached.read_text())
-    r = predict_tc(f, tc_model, name=f.stem, device=device, limit=limit)
-    r["file"] = str(f)
-    if out:
-        if "temperatures" in r:
-            plot_curve(r, out / f"{snap.file_key(f.stem)}.png")
-        snap.atomic_write(cached, json.dumps(r).encode())
-    return r
-
-
-def _write_predictions(out: Path, results: list[dict]) -> None:
-    cols = ["name", "file", "n_atoms", "tc50", "tc60", "tc70", "tc_low", "tc_high", "kind", "warnings"]
-    table = pd.DataFrame(results, columns=cols).assign(warnings=[_warned(r) for r in results])
-    snap.atomic_write(out / "predictions.csv", table.to_csv(index=False).encode())
-    snap.atomic_write(out / "predictions.json", json.dumps(results, indent=1).encode())
 
 
 def _warned(r: dict) -> str:

@@ -1,8 +1,8 @@
 """CHGNet backend (default): pretrained 0.3.0 weights ship inside the chgnet wheel, so it runs offline.
 
-Forces come from one autograd pass without `create_graph` and without the stress or magmom
-heads, which NVT MD does not need. Graph edges come from a Verlet list (pairs within cutoff +
-`skin`, rebuilt once an atom has moved skin/2): each step takes the pairs inside the atom- and
+Forces come from one autograd pass without `create_graph` (the magmom head runs with every
+call: its moments are a record column; stress only when asked). Graph edges come from a Verlet
+list (pairs within cutoff + `skin`, rebuilt once an atom has moved skin/2): each step takes the pairs inside the atom- and
 bond-graph cutoffs from it exactly, and reuses the last crystal graph when those pair sets are
 unchanged, else rebuilds it with CHGNet's own graph routines. Latent: the
 mean over atoms of the final message-passing layer's atom features (64-d, after the readout
@@ -70,7 +70,6 @@ class CHGNetMLFF(MLFF):
         self.latent_size = int(model.model_args["atom_fea_dim"])
         self.skin = skin
         self._cache: OrderedDict[bytes, _Verlet] = OrderedDict()
-        self.graph_builds = self.graph_reuses = 0
 
     def _graph(self, atoms: Atoms):
         """The crystal graph of `atoms`: edges from the Verlet list of its cell, the graph object
@@ -90,9 +89,7 @@ class CHGNetMLFF(MLFF):
         atom_mask, bond_mask = d < conv.atom_graph_cutoff, d < conv.bond_graph_cutoff
         frac = torch.tensor(np.linalg.solve(cell.T, pos.T).T, dtype=TORCH_DTYPE, device=self.device)
         if v.graph is not None and np.array_equal(atom_mask, v.atom_mask) and np.array_equal(bond_mask, v.bond_mask):
-            self.graph_reuses += 1
             return CrystalGraph(**{**vars(v.graph), "atom_frac_coord": frac.requires_grad_(True)})
-        self.graph_builds += 1
         # CHGNet's CrystalGraphConverter.forward, fed from the Verlet list instead of a new search
         e = atom_mask
         g = conv.create_graph(len(atoms), v.center[e], v.neighbor[e], v.image[e], d[e])

@@ -3,7 +3,7 @@
 Usage: python benchmarks/learning_curve.py [STORE=data/records] [N ...]   (default N: 173 600 1500
 and every material holding the shipped model's stage). For each N, the first N materials of the
 bundled stratified order that hold the stage are cross-validated on the leakage-grouped folds of
-`tcramp.splits` (5 folds): the shipped kind, groups and parameters (`tcramp.models.train`),
+`tcramp.splits` (5 folds): the shipped kind, groups and parameters (`tcramp.training.train`),
 Magpie-RF and the zero predictor on the same folds. Prints mean ± std over folds (K) per method,
 and the paired per-fold MAE difference of the shipped kind to Magpie-RF (real when it exceeds its std).
 """
@@ -16,9 +16,10 @@ import pandas as pd
 from tcramp.cv import baselines, material_folds
 from tcramp.data import load_3dsc, stratified
 from tcramp.groups import material_view
-from tcramp.models import TcModel, train
+from tcramp.models import TcModel
 from tcramp.pipeline import shipped_model_dir
 from tcramp.snapshots import read_config, read_table, read_weights
+from tcramp.training import train
 
 store = sys.argv[1] if len(sys.argv) > 1 else "data/records"
 meta = TcModel.load(shipped_model_dir()).meta

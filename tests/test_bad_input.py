@@ -23,12 +23,13 @@ from tcramp.domain import input_warnings
 from tcramp.groups import with_magpie
 from tcramp.guards import GeometryError, TimeLimitError
 from tcramp.mlff import load_mlff
-from tcramp.models import TcModel, sha256, train
+from tcramp.models import TcModel, sha256
 from tcramp.pipeline import predict_tc, shipped_model_dir
 from tcramp.ramp import RampConfig
 from tcramp.run import simulate
 from tcramp.snapshots import read_materials
 from tcramp.stages import stage_hash
+from tcramp.training import train
 
 from conftest import CLI, TINY
 

@@ -18,8 +18,8 @@ from PIL import Image
 from tcramp.evaluate import EvalConfig, evaluate
 from tcramp.explain import display, explain, group_of, ramp_materials, short_name, spearman
 from tcramp.groups import RAMP_GROUPS
-from tcramp.models import train
 from tcramp.report import build_report, markdown_html
+from tcramp.training import train
 
 from conftest import CLI, TINY
 

@@ -13,12 +13,14 @@ from sklearn.utils import estimator_checks
 
 from tcramp.composition import magpie_columns
 from tcramp.data import load_3dsc
+from tcramp.estimators import MLPSC, CatBoostSC, CatBoostTc
 from tcramp.groups import GROUPS
-from tcramp.models import MLPSC, CatBoostSC, CatBoostTc, TcModel, train
+from tcramp.models import TcModel
 from tcramp.pipeline import predict_tc
 from tcramp.run import simulate
 from tcramp.search import _fail_dead, search
 from tcramp.snapshots import read_config
+from tcramp.training import train
 
 from conftest import CLI, TINY, TRAIN
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tcramp.groups import GROUPS, stage_of
-from tcramp.models import TcModel, train
+from tcramp.models import TcModel
 from tcramp.pipeline import model_rows, shipped_model_dir
 from tcramp.ramp import RampConfig
 from tcramp.run import simulate
@@ -28,6 +28,7 @@ from tcramp.snapshots import (
     stages_held,
 )
 from tcramp.stages import SETTINGS, STAGES, stage_hash
+from tcramp.training import train
 
 from conftest import EARLY, TINY
 

@@ -26,8 +26,8 @@ import pandas as pd
 
 from . import cv, render
 from .allen_dynes import AllenDynesTc
+from .estimators import CatBoostSC, CatBoostTc
 from .groups import GROUPS, RAMP_GROUPS, columns, material_columns, material_view, prepare
-from .models import CatBoostSC, CatBoostTc
 from .ramp import RampConfig
 
 __all__ = ["AblationConfig", "Spec", "ablation", "by_stage", "configurations", "specs", "write", "write_readme_table"]

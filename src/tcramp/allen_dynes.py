@@ -143,7 +143,7 @@ class AllenDynesTc(RegressorMixin, BaseEstimator):
         return float(np.abs(pred - y).mean())
 
     def _fit(self, X: pd.DataFrame, y: np.ndarray, mu_star: float) -> AllenDynesTc:
-        # catboost is imported on use (1 s import), as in tcramp.models
+        # catboost is imported on use (1 s import), as in tcramp.estimators
         from catboost import CatBoostRegressor
 
         ok = valid_omega(X)

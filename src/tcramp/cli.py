@@ -18,9 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import ablation as abl
+from . import estimators, models, run, training
 from . import evaluate as ev
 from . import explain as ex
-from . import models, run
 from . import search as search_
 from . import snapshots as snap
 from . import validate as val
@@ -186,10 +186,10 @@ def train(
     `predict` uses."""
     _quiet()
     groups = parse(features)
-    stage = stage_of(groups, classifier=model in models.CLASSIFIERS)
+    stage = stage_of(groups, classifier=model in estimators.CLASSIFIERS)
     df = snap.read_table(*snapshots, stage=stage, mlff=mlff)
     console.print(f"{df['name'].nunique()} materials hold the {stage} stage")
-    tc_model, table = models.train(
+    tc_model, table = training.train(
         df,
         model,
         json.loads(params) if params else None,
@@ -237,7 +237,7 @@ def search(
     _quiet()
     groups = parse(features)
     families = tuple(model or ("catboost-tc",))
-    stage = stage_of(groups, classifier=any(f in models.CLASSIFIERS for f in families))
+    stage = stage_of(groups, classifier=any(f in estimators.CLASSIFIERS for f in families))
     df = snap.read_table(*snapshots, stage=stage, mlff=mlff)
     console.print(f"{df['name'].nunique()} materials hold the {stage} stage")
     st = search_.search(

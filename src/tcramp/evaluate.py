@@ -32,8 +32,8 @@ from pymatgen.core import Composition
 from . import ablation as abl
 from . import cv, render
 from .composition import magpie
+from .estimators import MLPSC, CatBoostSC
 from .groups import DEFAULT, GROUPS, columns, lowest_base_row, prepare
-from .models import MLPSC, CatBoostSC
 from .ramp import RampConfig
 from .splits import leakage_groups
 from .stages import stage_hash

@@ -29,10 +29,11 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 from .data import read_structure
+from .estimators import CatBoostSC, CatBoostTc
 from .evaluate import materials_table
 from .groups import GROUPS, RAMP_GROUPS, lowest_base_row, prepare
 from .mlff import load_mlff
-from .models import MODEL_FILE, CatBoostSC, CatBoostTc, TcModel
+from .models import MODEL_FILE, TcModel
 from .pipeline import MaterialError, model_rows, ordered_cell
 from .ramp import RampConfig
 

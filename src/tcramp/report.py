@@ -10,7 +10,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .models import MODEL_FILE, REGRESSORS, ModelMeta
+from .estimators import REGRESSORS
+from .models import MODEL_FILE, ModelMeta
 
 __all__ = ["build_report", "markdown_html", "plot_curve"]
 

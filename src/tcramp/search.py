@@ -11,9 +11,10 @@ import pandas as pd
 if TYPE_CHECKING:
     import optuna
 
+from .estimators import MLPSC, CatBoostSC, CatBoostTc
 from .groups import DEFAULT, parse, prepare
-from .models import MLPSC, CatBoostSC, CatBoostTc, train
 from .ramp import RampConfig
+from .training import train
 
 __all__ = ["HIDDEN", "search"]
 

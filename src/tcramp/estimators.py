@@ -1,0 +1,267 @@
+"""Tc estimators with scikit-learn's contract: classifiers of the superconducting state
+P(SC | inputs, T) (Tc where the curve crosses a threshold) and, as the control, direct Tc regression.
+
+`CatBoostSC` (gradient-boosted trees, the research's first model) and `MLPSC` (a compressing
+PyTorch MLP with high dropout, trained long, keeping the best-validation checkpoint unless
+`keep_best=False`). Both take parameters in `__init__` only, learn in `fit(X, y, groups=None)`
+and answer `predict_proba(X)` with columns (normal, superconducting). `CatBoostTc` regresses Tc
+of a material from material-level inputs (`tcramp.groups.material_view`). Saving uses native,
+pickle-free formats: CatBoost's `.cbm`, and for the MLP a tensor state dict loaded with
+`torch.load(weights_only=True)` plus JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+from . import cv
+
+__all__ = ["CLASSIFIERS", "REGRESSORS", "CatBoostSC", "CatBoostTc", "MLPSC", "load_estimator"]
+
+
+class _Classifier(ClassifierMixin, BaseEstimator):
+    """Shared `predict`: the class of highest probability (classes_ = [False, True])."""
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def _catboost(est, cls):
+    """A CatBoost model of class `cls` with the tree parameters of tcramp estimator `est`."""
+    return cls(
+        iterations=est.iterations,
+        depth=est.depth,
+        learning_rate=est.learning_rate,
+        l2_leaf_reg=est.l2_leaf_reg,
+        border_count=est.border_count,
+        random_seed=est.random_seed,
+        thread_count=est.thread_count,
+        verbose=False,
+        allow_writing_files=False,
+    )
+
+
+class CatBoostSC(_Classifier):
+    """CatBoost classifier of T < Tc from snapshot features."""
+
+    suffixes = (".cbm", ".json")
+
+    def __init__(
+        self,
+        iterations: int = 600,
+        depth: int = 6,
+        learning_rate: float = 0.08,
+        l2_leaf_reg: float = 3.0,
+        border_count: int = 254,
+        random_seed: int = 0,
+        thread_count: int = -1,
+    ):
+        self.iterations = iterations
+        self.depth = depth
+        self.learning_rate = learning_rate
+        self.l2_leaf_reg = l2_leaf_reg
+        self.border_count = border_count
+        self.random_seed = random_seed
+        self.thread_count = thread_count
+
+    def fit(self, X, y, groups=None):
+        from catboost import CatBoostClassifier
+
+        self.model_ = _catboost(self, CatBoostClassifier)
+        self.model_.fit(np.asarray(X, np.float32), np.asarray(y, int))
+        self.classes_ = np.array([False, True])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.model_.predict_proba(np.asarray(X, np.float32))
+
+    def save(self, path: Path) -> None:
+        self.model_.save_model(str(path.with_suffix(".cbm")))
+        path.with_suffix(".json").write_text(json.dumps({"kind": "catboost", "params": self.get_params()}))
+
+    @classmethod
+    def load(cls, path: Path) -> CatBoostSC:
+        from catboost import CatBoostClassifier
+
+        meta = json.loads(path.with_suffix(".json").read_text())
+        est = cls(**meta["params"])
+        est.model_ = CatBoostClassifier()
+        est.model_.load_model(str(path.with_suffix(".cbm")))
+        est.classes_ = np.array([False, True])
+        return est
+
+
+class MLPSC(_Classifier):
+    """Compressing MLP (input → hidden … → 2) with dropout, trained with AdamW on standardised
+    features (missing values set to the training mean). A grouped 15 % of the training rows (by `groups` when given) is held out for
+    validation; the lowest-validation-loss weights are kept (`keep_best=True`) or the last ones."""
+
+    suffixes = (".pt", ".json")
+
+    def __init__(
+        self,
+        hidden: tuple[int, ...] = (128, 64),
+        dropout: float = 0.5,
+        epochs: int = 300,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        batch_size: int = 256,
+        keep_best: bool = True,
+        random_seed: int = 0,
+    ):
+        self.hidden = hidden
+        self.dropout = dropout
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.keep_best = keep_best
+        self.random_seed = random_seed
+
+    def _standardise(self, X) -> np.ndarray:
+        """Standardised features; a missing value (NaN, e.g. a phonon descriptor of an unstable
+        cell) becomes the training mean."""
+        return np.nan_to_num((np.asarray(X, np.float32) - self.mean_) / self.scale_)
+
+    def _net(self, n_in: int):
+        import torch
+
+        layers, width = [], n_in
+        for h in self.hidden:
+            layers += [torch.nn.Linear(width, h), torch.nn.SiLU(), torch.nn.Dropout(self.dropout)]
+            width = h
+        layers.append(torch.nn.Linear(width, 2))
+        return torch.nn.Sequential(*layers)
+
+    def fit(self, X, y, groups=None):
+        import torch
+
+        X, y = np.asarray(X, np.float32), np.asarray(y, int)
+        torch.manual_seed(self.random_seed)
+        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        train, val = next(cv.LeakageKFold(7, self.random_seed).split(groups=groups))
+        with np.errstate(all="ignore"):  # all-missing columns get mean 0, scale 1
+            self.mean_ = np.nan_to_num(np.nanmean(X[train], axis=0)).astype(np.float32)
+            self.scale_ = (np.nan_to_num(np.nanstd(X[train], axis=0)) + 1e-6).astype(np.float32)
+        xt = torch.tensor(self._standardise(X))
+        yt = torch.tensor(y)
+        net = self._net(X.shape[1])
+        opt = torch.optim.AdamW(net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        gen = torch.Generator().manual_seed(self.random_seed)
+        best, self.history_ = (np.inf, None), []
+        for _ in range(self.epochs):
+            net.train()
+            perm = torch.as_tensor(train)[torch.randperm(len(train), generator=gen)]
+            for i in range(0, len(perm), self.batch_size):
+                idx = perm[i : i + self.batch_size]
+                opt.zero_grad()
+                loss_fn(net(xt[idx]), yt[idx]).backward()
+                opt.step()
+            net.eval()
+            with torch.no_grad():
+                v = float(loss_fn(net(xt[val]), yt[val]))
+            self.history_.append(v)
+            if v < best[0]:
+                best = (v, {k: t.clone() for k, t in net.state_dict().items()})
+        if self.keep_best:
+            net.load_state_dict(best[1])
+        self.net_, self.classes_ = net.eval(), np.array([False, True])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        import torch
+
+        x = torch.tensor(self._standardise(X))
+        with torch.no_grad():
+            return torch.softmax(self.net_(x), dim=1).numpy().astype(float)
+
+    def save(self, path: Path) -> None:
+        import torch
+
+        state = {k: v for k, v in self.net_.state_dict().items()}
+        state["mean_"], state["scale_"] = torch.tensor(self.mean_), torch.tensor(self.scale_)
+        torch.save(state, path.with_suffix(".pt"))
+        params = {**self.get_params(), "hidden": list(self.hidden)}
+        path.with_suffix(".json").write_text(json.dumps({"kind": "mlp", "params": params}))
+
+    @classmethod
+    def load(cls, path: Path) -> MLPSC:
+        import torch
+
+        meta = json.loads(path.with_suffix(".json").read_text())
+        est = cls(**{**meta["params"], "hidden": tuple(meta["params"]["hidden"])})
+        state = torch.load(path.with_suffix(".pt"), weights_only=True)
+        est.mean_, est.scale_ = state.pop("mean_").numpy(), state.pop("scale_").numpy()
+        est.net_ = est._net(len(est.mean_))
+        est.net_.load_state_dict(state)
+        est.net_.eval()
+        est.classes_ = np.array([False, True])
+        return est
+
+
+class CatBoostTc(RegressorMixin, BaseEstimator):
+    """CatBoost regression of Tc (K) from material-level inputs, on log1p(Tc) when `log_target`
+    (most Tcs sit near 0 and a few near 130 K); predictions are clipped at 0."""
+
+    suffixes = (".cbm", ".json")
+
+    def __init__(
+        self,
+        iterations: int = 600,
+        depth: int = 6,
+        learning_rate: float = 0.05,
+        l2_leaf_reg: float = 3.0,
+        border_count: int = 254,
+        log_target: bool = False,
+        random_seed: int = 0,
+        thread_count: int = -1,
+    ):
+        self.iterations = iterations
+        self.depth = depth
+        self.learning_rate = learning_rate
+        self.l2_leaf_reg = l2_leaf_reg
+        self.border_count = border_count
+        self.log_target = log_target
+        self.random_seed = random_seed
+        self.thread_count = thread_count
+
+    def fit(self, X, y, groups=None):
+        from catboost import CatBoostRegressor
+
+        y = np.asarray(y, float)
+        self.model_ = _catboost(self, CatBoostRegressor)
+        self.model_.fit(np.asarray(X, np.float32), np.log1p(y) if self.log_target else y)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        p = self.model_.predict(np.asarray(X, np.float32))
+        return np.clip(np.expm1(p) if self.log_target else p, 0, None)
+
+    def save(self, path: Path) -> None:
+        self.model_.save_model(str(path.with_suffix(".cbm")))
+        path.with_suffix(".json").write_text(json.dumps({"kind": "catboost-tc", "params": self.get_params()}))
+
+    @classmethod
+    def load(cls, path: Path) -> CatBoostTc:
+        from catboost import CatBoostRegressor
+
+        meta = json.loads(path.with_suffix(".json").read_text())
+        est = cls(**meta["params"])
+        est.model_ = CatBoostRegressor()
+        est.model_.load_model(str(path.with_suffix(".cbm")))
+        return est
+
+
+CLASSIFIERS = {"catboost": CatBoostSC, "mlp": MLPSC}
+REGRESSORS = {"catboost-tc": CatBoostTc}
+
+
+def load_estimator(path: Path):
+    """A saved classifier or regressor (`path` without suffix), by the kind recorded beside it."""
+    kind = json.loads(Path(path).with_suffix(".json").read_text())["kind"]
+    return {**CLASSIFIERS, **REGRESSORS}[kind].load(Path(path))

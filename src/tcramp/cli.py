@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 import warnings
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -106,51 +107,13 @@ def simulate(
     """Build materials' records up to a stage (ordered cell, relaxation, phonons, thermal samples),
     continuing what the store holds."""
     _quiet()
-    materials = load_dataset(dataset)
-    if order not in ("dataset", "stratified"):
-        raise typer.BadParameter("dataset or stratified", param_hint="--order")
-    if order == "stratified":
-        materials = stratified(materials)
-    if names:
-        known = {m.name for m in materials}
-        missing = [n for n in names if n not in known]
-        if missing:
-            raise typer.BadParameter(f"not in {dataset}: {', '.join(missing)}", param_hint="--names")
-        materials = [m for m in materials if m.name in set(names)]
-    materials = run.shard(materials[:limit] if limit else materials, shard)
-    cfg = RampConfig.from_file(config) if config else RampConfig()
-    if sampler:
-        if sampler not in SAMPLERS:
-            raise typer.BadParameter(" | ".join(SAMPLERS), param_hint="--sampler")
-        cfg = replace(cfg, sampler=sampler)
-    wanted = [x.strip() for x in stages.split(",") if x.strip()]
-    unknown = [x for x in wanted if x not in STAGES]
-    if unknown or not wanted:
-        raise typer.BadParameter(f"unknown stages {unknown}; choose from {', '.join(STAGES)}", param_hint="--stages")
-    stage = max(wanted, key=STAGES.index)
-    columns = (
-        TextColumn("[bold]records"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("records", total=len(materials), failed=0)
-        failed = 0
-
-        def on_event(kind: str, name: str, reason: str | None) -> None:
-            nonlocal failed
-            if kind == "failed":
-                failed += 1
-                bar.console.print(f"[red]FAILED[/red] {name}: {reason}", highlight=False, soft_wrap=True)
-            bar.update(task, advance=1, failed=failed)
-
+    materials = run.shard(_selection(dataset, order, names, limit), shard)
+    stage = _last_stage(stages)
+    with _records_bar(len(materials)) as on_event:
         result = run.simulate(
             materials,
             out,
-            cfg,
+            _settings(config, sampler),
             stage=stage,
             mlff=mlff,
             weights=weights,
@@ -165,6 +128,65 @@ def simulate(
     )
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _selection(dataset: str, order: str, names: list[str] | None, limit: int | None) -> list:
+    """The materials of `dataset` in `order`, only `names` if given, the first `limit`."""
+    materials = load_dataset(dataset)
+    if order not in ("dataset", "stratified"):
+        raise typer.BadParameter("dataset or stratified", param_hint="--order")
+    if order == "stratified":
+        materials = stratified(materials)
+    if names:
+        known = {m.name for m in materials}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise typer.BadParameter(f"not in {dataset}: {', '.join(missing)}", param_hint="--names")
+        materials = [m for m in materials if m.name in set(names)]
+    return materials[:limit] if limit else materials
+
+
+def _settings(config: Path | None, sampler: str | None) -> RampConfig:
+    """The settings of JSON file `config` (defaults without), with `sampler` if given."""
+    cfg = RampConfig.from_file(config) if config else RampConfig()
+    if sampler and sampler not in SAMPLERS:
+        raise typer.BadParameter(" | ".join(SAMPLERS), param_hint="--sampler")
+    return replace(cfg, sampler=sampler) if sampler else cfg
+
+
+def _last_stage(stages: str) -> str:
+    """The deepest of the comma-separated `stages` (each needs the ones before it)."""
+    wanted = [x.strip() for x in stages.split(",") if x.strip()]
+    unknown = [x for x in wanted if x not in STAGES]
+    if unknown or not wanted:
+        raise typer.BadParameter(f"unknown stages {unknown}; choose from {', '.join(STAGES)}", param_hint="--stages")
+    return max(wanted, key=STAGES.index)
+
+
+@contextmanager
+def _records_bar(total: int):
+    """A progress bar over `total` materials; yields the `on_event(kind, name, reason)` that
+    advances it and names each failure."""
+    columns = (
+        TextColumn("[bold]records"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("records", total=total, failed=0)
+        failed = 0
+
+        def on_event(kind: str, name: str, reason: str | None) -> None:
+            nonlocal failed
+            if kind == "failed":
+                failed += 1
+                bar.console.print(f"[red]FAILED[/red] {name}: {reason}", highlight=False, soft_wrap=True)
+            bar.update(task, advance=1, failed=failed)
+
+        yield on_event
 
 
 @app.command()

@@ -117,69 +117,11 @@ def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None, *, linear: b
     supported), measure the force linearity and return it: a declared `phonon_distance` must lie
     in its linear range; None otherwise."""
     cells = list(cells or probe_cells())
-    name = getattr(mlff, "name", type(mlff).__name__)
-
-    def need(ok: bool, rule: str) -> None:
-        if not ok:
-            raise ContractError(f"{name}: {rule}")
-
-    for attr in ("name", "version", "pooling"):
-        need(isinstance(getattr(mlff, attr, None), str) and bool(getattr(mlff, attr)), f"`{attr}` is a non-empty str")
-    need(mlff.version.startswith(type(mlff).installed_version()), "`version` starts with `installed_version()`")
-    need(isinstance(mlff.latent_size, int) and mlff.latent_size > 0, "`latent_size` is a positive int")
-    need(bool(mlff.elements) and all(isinstance(z, int) for z in mlff.elements), "`elements` holds atomic numbers")
-
-    before = [(a.positions.copy(), a.cell.array.copy(), a.numbers.copy(), a.pbc.copy()) for a in cells]
-    batch = mlff.predict(cells)
-    need(len(batch) == len(cells), f"predict gives one Prediction per structure ({len(batch)} for {len(cells)})")
-    for a, (pos, cell, num, pbc) in zip(cells, before, strict=True):
-        need(
-            np.array_equal(a.positions, pos)
-            and np.array_equal(a.cell.array, cell)
-            and np.array_equal(a.numbers, num)
-            and np.array_equal(a.pbc, pbc),
-            "predict leaves its inputs unchanged",
-        )
-    for a, p in zip(cells, batch, strict=True):
-        for field, value in _fields(p).items():
-            need(field in SHAPES, f"Prediction.{field} has a shape rule in tcramp.mlff.contract.SHAPES")
-            want = SHAPES[field](len(a), mlff.latent_size)
-            need(value.shape == want, f"Prediction.{field} has shape {want}, not {value.shape}")
-            need(bool(np.isfinite(value).all()), f"Prediction.{field} is finite")
-    for a, b in zip(cells, batch, strict=True):
-        (s,) = mlff.predict([a])
-        one, many = _fields(s), _fields(b)
-        need(one.keys() == many.keys(), "a batch gives the same fields as a single structure")
-        for field, value in many.items():
-            need(
-                np.allclose(value, one[field], rtol=RTOL, atol=ATOL.get(field, 1e-4)),
-                f"Prediction.{field} of a batch equals that of the single structure",
-            )
-
-    atoms = cells[0].copy()
-    atoms.calc = mlff.calculator()
-    (p,) = mlff.predict([cells[0]])
-    need(
-        np.isclose(atoms.get_potential_energy(), p.energy, rtol=RTOL, atol=ATOL["energy"])
-        and np.allclose(atoms.get_forces(), p.forces, rtol=RTOL, atol=ATOL["forces"])
-        and np.allclose(atoms.calc.results["latent"], p.latent, rtol=RTOL, atol=ATOL["latent"]),
-        "the ASE calculator gives predict's energy, forces and latent",
-    )
-
-    missing = next((z for z in range(1, len(chemical_symbols)) if z not in mlff.elements), None)
-    if missing is not None:
-        bad = cells[0].copy()
-        bad.numbers[0] = missing
-        try:
-            mlff.predict([bad])
-        except UnsupportedElementError as exc:
-            need(
-                chemical_symbols[missing] in str(exc),
-                f"the error names the unsupported element {chemical_symbols[missing]}",
-            )
-        else:
-            raise ContractError(f"{name}: predict refuses unsupported element {chemical_symbols[missing]}")
-
+    need = _rule_of(getattr(mlff, "name", type(mlff).__name__))
+    _attributes(mlff, need)
+    _predictions(mlff, cells, need)
+    _calculator(mlff, cells[0], need)
+    _refusal(mlff, cells[0], need)
     distance = mlff.phonon_distance
     need(distance is None or distance > 0, "`phonon_distance` is None or a positive displacement in Å")
     if not linear or 13 not in mlff.elements:  # the probe is fcc Al
@@ -191,3 +133,78 @@ def check_backend(mlff: MLFF, cells: Sequence[Atoms] | None = None, *, linear: b
         f"forces are linear at phonon_distance {distance} Å ({report})",
     )
     return report
+
+
+def _rule_of(name: str):
+    """`need(ok, rule)`: raise `ContractError` naming backend `name` and the broken rule."""
+
+    def need(ok: bool, rule: str) -> None:
+        if not ok:
+            raise ContractError(f"{name}: {rule}")
+
+    return need
+
+
+def _attributes(mlff: MLFF, need) -> None:
+    for attr in ("name", "version", "pooling"):
+        need(isinstance(getattr(mlff, attr, None), str) and bool(getattr(mlff, attr)), f"`{attr}` is a non-empty str")
+    need(mlff.version.startswith(type(mlff).installed_version()), "`version` starts with `installed_version()`")
+    need(isinstance(mlff.latent_size, int) and mlff.latent_size > 0, "`latent_size` is a positive int")
+    need(bool(mlff.elements) and all(isinstance(z, int) for z in mlff.elements), "`elements` holds atomic numbers")
+
+
+def _predictions(mlff: MLFF, cells: list[Atoms], need) -> None:
+    """One Prediction per cell, inputs untouched, shapes by `SHAPES`, finite, a batch equal to
+    single calls."""
+    before = [(a.positions.copy(), a.cell.array.copy(), a.numbers.copy(), a.pbc.copy()) for a in cells]
+    batch = mlff.predict(cells)
+    need(len(batch) == len(cells), f"predict gives one Prediction per structure ({len(batch)} for {len(cells)})")
+    for a, (pos, cell, num, pbc) in zip(cells, before, strict=True):
+        same = (
+            np.array_equal(x, y) for x, y in ((a.positions, pos), (a.cell.array, cell), (a.numbers, num), (a.pbc, pbc))
+        )
+        need(all(same), "predict leaves its inputs unchanged")
+    for a, b in zip(cells, batch, strict=True):
+        for field, value in _fields(b).items():
+            need(field in SHAPES, f"Prediction.{field} has a shape rule in tcramp.mlff.contract.SHAPES")
+            want = SHAPES[field](len(a), mlff.latent_size)
+            need(value.shape == want, f"Prediction.{field} has shape {want}, not {value.shape}")
+            need(bool(np.isfinite(value).all()), f"Prediction.{field} is finite")
+        (s,) = mlff.predict([a])
+        one, many = _fields(s), _fields(b)
+        need(one.keys() == many.keys(), "a batch gives the same fields as a single structure")
+        for field, value in many.items():
+            need(
+                np.allclose(value, one[field], rtol=RTOL, atol=ATOL.get(field, 1e-4)),
+                f"Prediction.{field} of a batch equals that of the single structure",
+            )
+
+
+def _calculator(mlff: MLFF, cell: Atoms, need) -> None:
+    atoms = cell.copy()
+    atoms.calc = mlff.calculator()
+    (p,) = mlff.predict([cell])
+    need(
+        np.isclose(atoms.get_potential_energy(), p.energy, rtol=RTOL, atol=ATOL["energy"])
+        and np.allclose(atoms.get_forces(), p.forces, rtol=RTOL, atol=ATOL["forces"])
+        and np.allclose(atoms.calc.results["latent"], p.latent, rtol=RTOL, atol=ATOL["latent"]),
+        "the ASE calculator gives predict's energy, forces and latent",
+    )
+
+
+def _refusal(mlff: MLFF, cell: Atoms, need) -> None:
+    """An element the backend lacks is refused with an error naming it."""
+    missing = next((z for z in range(1, len(chemical_symbols)) if z not in mlff.elements), None)
+    if missing is None:
+        return
+    bad = cell.copy()
+    bad.numbers[0] = missing
+    try:
+        mlff.predict([bad])
+    except UnsupportedElementError as exc:
+        need(
+            chemical_symbols[missing] in str(exc),
+            f"the error names the unsupported element {chemical_symbols[missing]}",
+        )
+    else:
+        need(False, f"predict refuses unsupported element {chemical_symbols[missing]}")

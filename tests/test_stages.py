@@ -167,3 +167,9 @@ def test_several_builds_of_a_stage_read_as_the_default_settings(tmp_path):
     assert read_config(tmp_path / "a") == RampConfig().for_backend("chgnet")  # as stored: resolved
     with pytest.raises(ValueError, match="several samples builds"):
         read_config(tmp_path / "b")
+    # builds of the default settings by several backends (the repo's store: CHGNet and SevenNet):
+    # a read without a backend takes the default backend's (it used to refuse), a named one its own
+    for stage in STAGES:
+        open_stage(tmp_path / "a", stage, RampConfig(), "7net-l3i5")
+    assert read_config(tmp_path / "a") == RampConfig().for_backend("chgnet")
+    assert read_config(tmp_path / "a", mlff="7net-l3i5") == RampConfig().for_backend("7net-l3i5")

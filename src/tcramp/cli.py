@@ -27,7 +27,7 @@ from . import snapshots as snap
 from . import validate as val
 from .data import load_dataset, stratified
 from .groups import DEFAULT, GROUPS, parse, stage_of
-from .mlff import BACKENDS
+from .mlff import BACKENDS, DEFAULT_BACKEND
 from .predict import predict_files
 from .ramp import RampConfig
 from .report import build_report
@@ -82,7 +82,7 @@ def simulate(
     order: Annotated[
         str, typer.Option(help="dataset | stratified (every prefix balanced over class x Tc bin).")
     ] = "dataset",
-    mlff: Annotated[str, typer.Option(help=f"Force field: {' | '.join(BACKENDS)}.")] = "chgnet",
+    mlff: Annotated[str, typer.Option(help=f"Force field: {' | '.join(BACKENDS)}.")] = DEFAULT_BACKEND,
     weights: Annotated[str | None, typer.Option(help="Local checkpoint for the force field.")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
     workers: Annotated[int, typer.Option(help="Local Dask worker processes (0: run in this process).")] = os.cpu_count()
@@ -335,7 +335,7 @@ def _prediction_table(results: list[dict]) -> Table:
 
 @app.command()
 def validate(
-    mlff: Annotated[str, typer.Option(help=f"Force field: {' | '.join(BACKENDS)}.")] = "chgnet",
+    mlff: Annotated[str, typer.Option(help=f"Force field: {' | '.join(BACKENDS)}.")] = DEFAULT_BACKEND,
     crystal: Annotated[list[str] | None, typer.Option(help="Only these reference crystals (repeat).")] = None,
     distance: Annotated[float | None, typer.Option(help="Phonon displacement in Å (default: the backend's).")] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the table as CSV here.")] = None,

@@ -21,6 +21,7 @@ from pymatgen.core import Structure
 from .data import Material, read_structure
 from .domain import vacuum_warnings
 from .guards import time_limit
+from .mlff import DEFAULT_BACKEND
 from .models import TcModel
 from .ramp import RampConfig
 from .stages import Record, build, joined, ordered_cell, upto
@@ -52,7 +53,7 @@ def ramp_structure(
     name: str,
     tc: float = 0.0,
     config: RampConfig = RampConfig(),
-    mlff: str = "chgnet",
+    mlff: str = DEFAULT_BACKEND,
     weights: str | None = None,
     device: str = "auto",
     relax_cell: bool = True,
@@ -89,7 +90,7 @@ def build_material(
     *,
     stored: dict[str, pd.DataFrame] | None = None,
     held: Collection[str] = (),
-    mlff: str = "chgnet",
+    mlff: str = DEFAULT_BACKEND,
     weights: str | None = None,
     device: str = "auto",
     limit: float | None = None,

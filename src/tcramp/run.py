@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import Material
-from .mlff import backend_class, load_mlff
+from .mlff import DEFAULT_BACKEND, backend_class, load_mlff
 from .pipeline import MaterialError, build_material
 from .ramp import RampConfig
 from .snapshots import failed, file_key, finished, open_stage, read_stage_rows, write_failure, write_rows
@@ -121,7 +121,7 @@ def simulate(
     config: RampConfig = RampConfig(),
     *,
     stage: str = "samples",
-    mlff: str = "chgnet",
+    mlff: str = DEFAULT_BACKEND,
     weights: str | None = None,
     device: str = "auto",
     workers: int = 2,

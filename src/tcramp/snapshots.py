@@ -37,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .mlff import DEFAULT_BACKEND
 from .phonons import FORCE_SETS
 from .ramp import RampConfig
 from .stages import PER_MATERIAL, STAGES, stage_hash, stage_settings
@@ -114,7 +115,7 @@ def _files(d: Path, sub: str, suffix: str) -> list[Path]:
 
 
 def open_stage(
-    store: str | Path, stage: str, config: RampConfig, mlff: str = "chgnet", weights: str | None = None
+    store: str | Path, stage: str, config: RampConfig, mlff: str = DEFAULT_BACKEND, weights: str | None = None
 ) -> Path:
     """The directory of `stage` built with these settings under `store` (created with its
     `stage.json` when new)."""
@@ -207,7 +208,8 @@ def _meta(dirs: list[Path]) -> dict:
 
 def _pick(found: dict[str, list[Path]], paths, stage: str, mlff: str | None, config: RampConfig | None) -> str:
     """The hash of the one `stage` build of `config` (of `mlff` if given); without a config, the
-    only one, or among several the one of the default settings (`RampConfig()`)."""
+    only one, or among several the one of the default settings (`RampConfig()`); without `mlff`,
+    among builds of several backends the default backend's (`tcramp.mlff.DEFAULT_BACKEND`)."""
     where = ", ".join(map(str, paths))
 
     def of(c: RampConfig, h: str) -> bool:
@@ -217,6 +219,8 @@ def _pick(found: dict[str, list[Path]], paths, stage: str, mlff: str | None, con
     pick = [h for h in pick if of(config, h)] if config is not None else pick
     if config is None and len(pick) > 1:
         pick = [h for h in pick if of(RampConfig(), h)] or pick
+    if mlff is None and len(pick) > 1:  # builds of several backends: the default backend's
+        pick = [h for h in pick if _meta(found[h])["mlff"] == DEFAULT_BACKEND] or pick
     if not pick:
         raise FileNotFoundError(f"no {stage} stage{f' of {mlff}' if mlff else ''} under {where}")
     if len(pick) > 1:

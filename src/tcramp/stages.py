@@ -25,7 +25,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from .contrast import contrast
 from .guards import check_cell
-from .mlff import MLFF, load_mlff
+from .mlff import DEFAULT_BACKEND, MLFF, load_mlff
 from .phonons import force_sets, from_force_sets, phonons
 from .ramp import RampConfig, material_seed, temperatures
 from .records import descriptor_row, snapshot_rows
@@ -83,14 +83,14 @@ def upto(stage: str) -> tuple[str, ...]:
     return STAGES[: STAGES.index(stage) + 1]
 
 
-def stage_settings(config: RampConfig, stage: str, mlff: str = "chgnet") -> dict:
+def stage_settings(config: RampConfig, stage: str, mlff: str = DEFAULT_BACKEND) -> dict:
     """The settings of `config` that `stage` is computed with by backend `mlff` (its trusted
     phonon displacement filled in, `RampConfig.for_backend`)."""
     d = asdict(config.for_backend(mlff))
     return {k: d[k] for k in SETTINGS[stage]}
 
 
-def stage_hash(config: RampConfig, stage: str, mlff: str = "chgnet", weights: str | None = None) -> str:
+def stage_hash(config: RampConfig, stage: str, mlff: str = DEFAULT_BACKEND, weights: str | None = None) -> str:
     """Hash of `stage`'s settings chained to its parent's (and the force field, from `relaxed` on)."""
     i = STAGES.index(stage)
     d = {
@@ -237,7 +237,7 @@ def build(
     *,
     structure: Structure | None = None,
     model: MLFF | None = None,
-    mlff: str = "chgnet",
+    mlff: str = DEFAULT_BACKEND,
     weights: str | None = None,
     device: str = "auto",
     relax_cell: bool = True,

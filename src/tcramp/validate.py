@@ -24,7 +24,7 @@ from ase.build import bulk
 from ase.constraints import FixSymmetry
 from ase.spacegroup import crystal
 
-from .mlff import MLFF, load_mlff
+from .mlff import DEFAULT_BACKEND, MLFF, load_mlff
 from .phonons import MESH, descriptors, phonons
 from .ramp import RampConfig
 from .relax import relax
@@ -119,7 +119,7 @@ def _rows(name: str, got: dict) -> list[dict]:
 
 
 def validate(
-    mlff: str = "chgnet",
+    mlff: str = DEFAULT_BACKEND,
     crystals: list[str] | None = None,
     *,
     distance: float | None = None,

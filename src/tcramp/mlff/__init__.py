@@ -22,6 +22,7 @@ from .contract import ContractError, Linearity, check_backend
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_BACKEND",
     "MLFF",
     "REGISTRY",
     "ContractError",
@@ -44,6 +45,7 @@ REGISTRY: dict[str, str | type[MLFF]] = {
     "7net-l3i5": "tcramp.mlff.sevennet:SevenNetL3i5",
 }
 BACKENDS = tuple(REGISTRY)
+DEFAULT_BACKEND = "chgnet"  # what functions and commands use unless named (and reads prefer): the cheapest
 
 
 def backend_class(name: str) -> type[MLFF]:
@@ -64,6 +66,6 @@ def trusted_distance(name: str) -> float | None:
 
 
 @cache
-def load_mlff(name: str = "chgnet", weights: str | None = None, device: str = "auto") -> MLFF:
+def load_mlff(name: str = DEFAULT_BACKEND, weights: str | None = None, device: str = "auto") -> MLFF:
     """The backend `name`, loaded once per process (`weights`: a local checkpoint path)."""
     return backend_class(name)(weights=weights, device=device)

@@ -179,9 +179,18 @@ def test_ablation_scores_every_configuration_on_the_evaluation_folds(evaluated, 
         mae = pred.groupby("fold").apply(lambda g, m=m: (g[m] - g.tc_true).abs().mean())
         assert summary[m]["overall"]["mae_mean"] == pytest.approx(mae.mean())
         assert summary[m]["overall"]["mae_std"] == pytest.approx(mae.std(ddof=0))
+    # paired Δ per slice against Magpie-CatBoost and Magpie + contrast, by hand on class Other
+    other = pred[pred["sc_class"] == "Other"]
+    by_fold = other.groupby("fold").apply(
+        lambda g: (g["reg:all"] - g.tc_true).abs().mean() - (g["reg:magpie+contrast"] - g.tc_true).abs().mean()
+    )
+    got = summary["reg:all"]["other"]["vs"]["reg:magpie+contrast"]
+    assert got == pytest.approx({"mean": by_fold.mean(), "std": by_fold.std(ddof=0)})
+    assert summary["reg:magpie"]["tc<30"]["vs"]["reg:magpie"] == {"mean": 0.0, "std": 0.0}
+    assert "Δ vs magpie+contrast, Other" in ablation_table(sets)
     # every row states its N: the set's materials
     table = ablation_table(sets)
-    rows = [line for line in table.splitlines() if line.startswith("| reg:magpie |")]
+    rows = [line for line in table.splitlines() if line.startswith("| reg:magpie | regressor |")]
     assert [line.split(" | ")[2] for line in rows] == [str(early["_meta"]["materials"]), str(df.name.nunique())]
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{ABL_BEGIN}\nstale\n{ABL_END}\nrest\n")

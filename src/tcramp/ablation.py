@@ -10,7 +10,8 @@ forest (`magpie-rf`) and CatBoost (`reg:magpie`), the training mean and median, 
 
 Scores: MAE, RMSE and R² per fold on five slices (overall, Tc > 10 K, Tc < 30 K, cuprates,
 the conventional class `Other`), summarised as mean ± std over folds; each method's per-fold MAE
-difference to Magpie-RF is the paired test of a gain (real when |mean| > its std).
+difference to Magpie-RF, Magpie-CatBoost and Magpie + contrast (`PAIRED`) on each slice is the
+paired test of a gain (real when |mean| > its std).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = ["AblationConfig", "Spec", "ablation", "by_stage", "configurations", "
 
 MATERIAL_GROUPS = tuple(g for g in GROUPS if g != "temperature")
 COMPOSITION = ("magpie-rf", "reg:magpie", "reg-log:magpie")  # reg:magpie is the Magpie-CatBoost baseline
+PAIRED = ("magpie-rf", "reg:magpie", "reg:magpie+contrast")  # every method's paired Δ is against these
 
 
 @dataclass
@@ -207,30 +209,33 @@ def by_stage(
 
 
 def _summarise(pred: pd.DataFrame, info: dict, folds: int) -> dict:
+    """Per method and slice: N, mean and std over folds of MAE, RMSE and R², and the paired
+    per-fold MAE difference to each reference of `PAIRED` present (`vs`); `vs_magpie_rf` overall."""
     slices = _slices(pred)
     y = pred["tc_true"].to_numpy()
+    fold = [(pred["fold"] == f).to_numpy() for f in range(folds)]
+    refs = [r for r in PAIRED if r in pred]
     out = {}
-    base = pred["magpie-rf"].to_numpy()
     for method, meta in info.items():
         p = pred[method].to_numpy()
         res = {**meta}
         for s, mask in slices.items():
-            per_fold = [
-                cv.scores(p[mask & (pred["fold"] == f).to_numpy()], y[mask & (pred["fold"] == f).to_numpy()])
-                for f in range(folds)
-            ]
+            per_fold = [cv.scores(p[mask & f], y[mask & f]) for f in fold]
             res[s] = {
                 "n": int(mask.sum()),
                 **{f"{k}_mean": float(np.nanmean([d[k] for d in per_fold])) for k in ("mae", "rmse", "r2")},
                 **{f"{k}_std": float(np.nanstd([d[k] for d in per_fold])) for k in ("mae", "rmse", "r2")},
+                "vs": {r: _paired(p, pred[r].to_numpy(), y, [mask & f for f in fold]) for r in refs},
             }
-        diff = [
-            float(np.abs(p[f_] - y[f_]).mean() - np.abs(base[f_] - y[f_]).mean())
-            for f_ in ((pred["fold"] == f).to_numpy() for f in range(folds))
-        ]
-        res["vs_magpie_rf"] = {"mean": float(np.mean(diff)), "std": float(np.std(diff))}
+        res["vs_magpie_rf"] = res["overall"]["vs"]["magpie-rf"]
         out[method] = res
     return out
+
+
+def _paired(p: np.ndarray, ref: np.ndarray, y: np.ndarray, folds: list[np.ndarray]) -> dict:
+    """Mean and std over folds of MAE(p) − MAE(ref) on each fold's held-out rows (K)."""
+    diff = [float(np.abs(p[f] - y[f]).mean() - np.abs(ref[f] - y[f]).mean()) for f in folds if f.any()]
+    return {"mean": float(np.mean(diff)), "std": float(np.std(diff))} if diff else {"mean": np.nan, "std": np.nan}
 
 
 def _ratios(summary: dict) -> dict:

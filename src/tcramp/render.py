@@ -224,5 +224,24 @@ def _ablation(label: str, summary: dict) -> str:
             f"Ratio of its MAE to Magpie-RF: **{meta['ratio_vs_magpie_rf']:.3f}** (per fold {r1:.3f} ± {s1:.3f}; "
             f"goal ≤ 0.8); to the best composition-only model ({meta['best_composition']}): "
             f"**{meta['ratio_vs_composition']:.3f}** (per fold {r2:.3f} ± {s2:.3f}).",
+            *_paired_table(summary, methods),
         ]
     )
+
+
+PAIRED_SLICES = {"overall": "all", "other": "Other", "tc<30": "Tc<30 K", "tc>10": "Tc>10 K"}
+
+
+def _paired_table(summary: dict, methods: list[str]) -> list[str]:
+    """Markdown lines: each method's paired Δ MAE (mean ± std over folds, K) against Magpie-CatBoost
+    and Magpie + contrast on each slice of `PAIRED_SLICES`; none when neither reference ran."""
+    refs = [r for r in ("reg:magpie", "reg:magpie+contrast") if r in summary]
+    if not refs or "vs" not in summary[refs[0]]["overall"]:
+        return []
+    header = ["method", *(f"Δ vs {r.removeprefix('reg:')}, {t}" for r in refs for t in PAIRED_SLICES.values())]
+
+    def cell(v: dict) -> str:
+        return f"{v['mean']:+.2f} ± {v['std']:.2f}"
+
+    rows = [[m, *(cell(summary[m][s]["vs"][r]) for r in refs for s in PAIRED_SLICES)] for m in methods]
+    return ["", "Paired Δ MAE per slice (a gain is real when Δ < 0 by more than its std):", "", *_rows(header, rows)]

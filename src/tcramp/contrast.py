@@ -36,7 +36,9 @@ from tcramp.roles import roles
 
 __all__ = ["PROPERTIES", "NN_TOL", "contrast", "contrast_columns", "neighbours"]
 
-NN_TOL = 0.2  # neighbour tolerance of MinimumDistanceNN (not the composition tolerance of tcramp.structures.TOL)
+NN_TOL = (
+    0.2  # neighbour tolerance of MinimumDistanceNN (not the composition tolerance of tcramp.structures.COMPOSITION_TOL)
+)
 # column stem -> Magpie table
 PROPERTIES = {
     "electron_affinity": "ElectronAffinity",

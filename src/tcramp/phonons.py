@@ -9,7 +9,7 @@ force constants folded onto it, which yields both the displacement correlation m
 draws, classical or quantum.
 
 Units: frequencies in meV (phonopy works in THz), temperatures in K, displacements in Å.
-Defaults (`MIN_LENGTH`, `MAX_ATOMS`, `MESH`) were chosen by measurement, see
+Defaults (`MIN_LENGTH`, `SUPERCELL_ATOMS`, `MESH`) were chosen by measurement, see
 `benchmarks/descriptor_cost.py` and the values' comments.
 """
 
@@ -34,7 +34,7 @@ __all__ = [
     "DISTANCE",
     "FORCE_SETS",
     "IMAG_TOL",
-    "MAX_ATOMS",
+    "SUPERCELL_ATOMS",
     "MESH",
     "MIN_LENGTH",
     "descriptors",
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 MIN_LENGTH = 8.0  # Å, perpendicular width every supercell reaches (unless capped)
-MAX_ATOMS = 64  # supercell atom cap: most P1 cells of 20+ atoms stay 1×1×1 (cost: 3n displacements)
+SUPERCELL_ATOMS = 64  # supercell atom cap: most P1 cells of 20+ atoms stay 1×1×1 (cost: 3n displacements)
 DISTANCE = 0.01  # Å, finite displacement for a backend without a trusted one (`MLFF.phonon_distance`)
 MESH = 15.0  # Å, phonopy's length-based mesh density (~MESH·|b_i| points along b_i); ω_log within 4 % of MESH 30 at 1/5 the time
 IMAG_TOL = 0.1  # THz: a mode below −IMAG_TOL is imaginary (dynamically unstable)
@@ -62,7 +62,7 @@ THZ_TO_MEV = 4.135667696  # h·1 THz in meV
 THZ_TO_K = 47.99243073  # h·1 THz / k_B in K
 
 
-def supercell_matrix(atoms: Atoms, min_length: float = MIN_LENGTH, max_atoms: int = MAX_ATOMS) -> np.ndarray:
+def supercell_matrix(atoms: Atoms, min_length: float = MIN_LENGTH, max_atoms: int = SUPERCELL_ATOMS) -> np.ndarray:
     """Smallest diagonal multiple (n1, n2, n3) of the cell whose perpendicular widths
     n_i·V/|a_j×a_k| all reach `min_length` Å, as a 3×3 matrix.
 
@@ -113,7 +113,7 @@ def phonons(
     mlff: MLFF,
     *,
     min_length: float = MIN_LENGTH,
-    max_atoms: int = MAX_ATOMS,
+    max_atoms: int = SUPERCELL_ATOMS,
     distance: float = DISTANCE,
 ) -> phonopy.Phonopy:
     """Force constants of `atoms` (the unit and primitive cell, not reduced further) from

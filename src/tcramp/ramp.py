@@ -22,7 +22,7 @@ from ase import Atoms
 
 from . import phonons, relax
 from .mlff import trusted_distance
-from .structures import MAX_ATOMS, MIN_ATOMS, TOL
+from .structures import COMPOSITION_TOL, MAX_ATOMS, MIN_ATOMS
 
 __all__ = ["RampConfig", "material_seed", "temperatures", "timestep"]
 
@@ -34,13 +34,13 @@ class RampConfig:
     # ordered cells (see tcramp.structures.order)
     max_atoms: int = MAX_ATOMS
     min_atoms: int = MIN_ATOMS
-    composition_tol: float = TOL
+    composition_tol: float = COMPOSITION_TOL
     # relaxation of the ordered cell (tcramp.relax)
     relax_fmax: float = relax.FMAX  # eV/Å, forces and cell stress
     relax_steps: int = relax.STEPS
     # harmonic phonons of the relaxed cell (tcramp.phonons)
     phonon_min_length: float = phonons.MIN_LENGTH  # Å, every perpendicular width of the supercell
-    phonon_max_atoms: int = phonons.MAX_ATOMS
+    phonon_max_atoms: int = phonons.SUPERCELL_ATOMS
     phonon_distance: float | None = None  # Å, finite displacement; None: the backend's (`for_backend`)
     # temperature grid
     t_min: float = 1.0

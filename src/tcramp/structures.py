@@ -20,7 +20,7 @@ __all__ = ["OrderedCell", "CellError", "order", "composition_error"]
 
 MAX_ATOMS = 64
 MIN_ATOMS = 8
-TOL = 0.005
+COMPOSITION_TOL = 0.005
 
 
 class CellError(ValueError):
@@ -97,7 +97,7 @@ def order(
     *,
     max_atoms: int = MAX_ATOMS,
     min_atoms: int = MIN_ATOMS,
-    tol: float = TOL,
+    tol: float = COMPOSITION_TOL,
     seed: int = 0,
 ) -> OrderedCell:
     """Turn a (possibly disordered) structure into an ordered cell of at most `max_atoms` atoms.

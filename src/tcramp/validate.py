@@ -29,12 +29,12 @@ from .phonons import MESH, descriptors, phonons
 from .ramp import RampConfig
 from .relax import relax
 
-__all__ = ["FMAX", "MAX_ATOMS", "MIN_LENGTH", "build", "markdown", "references", "validate"]
+__all__ = ["FMAX", "SUPERCELL_ATOMS", "MIN_LENGTH", "build", "markdown", "references", "validate"]
 
 FMAX = 0.01  # eV/Å, relaxation threshold
 STEPS = 1000
 MIN_LENGTH = 10.0  # Å, supercell widths
-MAX_ATOMS = 160  # supercell cap: MgB2 4×4×3 (144 atoms) fits
+SUPERCELL_ATOMS = 160  # supercell cap: MgB2 4×4×3 (144 atoms) fits
 COMPUTED = ("a", "c", "omega_max", "theta_D", "imaginary")  # reported for every crystal
 
 
@@ -79,7 +79,7 @@ def _computed(name: str, model: MLFF, distance: float, min_length: float) -> dic
     atoms = build(name)
     atoms.set_constraint(FixSymmetry(atoms))
     r = relax(atoms, model, fmax=FMAX, steps=STEPS)
-    ph = phonons(r.atoms, model, min_length=min_length, max_atoms=MAX_ATOMS, distance=distance)
+    ph = phonons(r.atoms, model, min_length=min_length, max_atoms=SUPERCELL_ATOMS, distance=distance)
     d = descriptors(ph, MESH)
     ref = references()["crystals"][name]
     scale = np.linalg.norm(r.atoms.cell.array, axis=1) / np.linalg.norm(atoms.cell.array, axis=1)

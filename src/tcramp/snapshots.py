@@ -15,9 +15,9 @@ stage: cell — identity and labels (name, formula, weight, parent_id, group, sc
 synth_doped, tc), n_atoms, composition_error, seed, `cell` (the ordered cell, ASE JSON, exact)
 and `cell_nc_*`/`cell_bond_*`; relaxed — `relax_*`, relaxed_energy, relaxed_fmax,
 `relaxed_cell`, `nc_*`/`bond_*`, `relaxed_latent_*` and `relaxed_magmom_*` (the relaxed cell
-at rest), backend, backend_version; phonons — `ph_*`; samples — per
-temperature T_target, T_measured, sampler_statistics, energy_per_atom, volume_per_atom, step,
-epot_*, msd_*, magmom_*, latents (float16 on disk, read as float32), sampler, latent_size.
+at rest), backend, backend_version; phonons — `ph_*` and the force sets `fc_*` (`CELLS`); samples — per
+temperature T_target, T_measured, sampler_statistics, energy_per_atom, volume_per_atom, step
+(model calls of the ramp so far), epot_*, msd_*, magmom_*, latents (float16 on disk, read as float32), sampler, latent_size.
 Every row carries `{stage}_hash`. `read_materials` joins the per-material stages (one row per
 material holding all of them); `read_snapshots` adds them to each temperature row; both give
 `stage` and `ramp_hash`, the deepest stage read and its hash.

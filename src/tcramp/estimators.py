@@ -16,18 +16,53 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import cv
 
 __all__ = ["CLASSIFIERS", "REGRESSORS", "CatBoostSC", "CatBoostTc", "MLPSC", "load_estimator"]
 
 
+def _fit_data(est, X, y):
+    """X as float32 (NaN allowed: CatBoost and the MLP take missing values) and y, checked by
+    scikit-learn (2-d X, equal lengths, more than one sample), recording `n_features_in_`; for a
+    classifier y encoded 0/1 by its two labels, recorded as `classes_` (the state: [False, True])."""
+    X, y = validate_data(est, X, y, dtype=np.float32, ensure_all_finite="allow-nan")
+    if len(X) < 2:
+        raise ValueError(f"{type(est).__name__}: n_samples = 1; a fit needs more than one sample")
+    if is_classifier(est):  # two labels (the superconducting state), encoded 0/1 in order
+        check_classification_targets(y)
+        est.classes_, y = np.unique(y, return_inverse=True)
+        if len(est.classes_) > 2:
+            raise ValueError(
+                f"Only binary classification is supported (the superconducting state), not {len(est.classes_)} classes"
+            )
+        if len(est.classes_) < 2:
+            raise ValueError(f"{type(est).__name__} needs both classes (superconducting and not) in y")
+    return X, y
+
+
+def _predict_data(est, X) -> np.ndarray:
+    """X checked against the fitted estimator (fitted, as many features as in `fit`)."""
+    check_is_fitted(est)
+    return validate_data(est, X, reset=False, dtype=np.float32, ensure_all_finite="allow-nan")
+
+
 class _Classifier(ClassifierMixin, BaseEstimator):
-    """Shared `predict`: the class of highest probability (classes_ = [False, True])."""
+    """Shared by the binary classifiers of the superconducting state: `predict` (the class of
+    highest probability; classes_ = [False, True]) and scikit-learn's tags (binary, NaN taken)."""
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        p = self.predict_proba(X)
+        return self.classes_[p.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_class = False
+        return tags
 
 
 def _catboost(est, cls):
@@ -71,13 +106,14 @@ class CatBoostSC(_Classifier):
     def fit(self, X, y, groups=None):
         from catboost import CatBoostClassifier
 
+        X, y = _fit_data(self, X, y)
         self.model_ = _catboost(self, CatBoostClassifier)
-        self.model_.fit(np.asarray(X, np.float32), np.asarray(y, int))
-        self.classes_ = np.array([False, True])
+        self.model_.fit(X, np.asarray(y, int))
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        return self.model_.predict_proba(np.asarray(X, np.float32))
+        X = _predict_data(self, X)
+        return self.model_.predict_proba(X)
 
     def save(self, path: Path) -> None:
         self.model_.save_model(str(path.with_suffix(".cbm")))
@@ -92,6 +128,7 @@ class CatBoostSC(_Classifier):
         est.model_ = CatBoostClassifier()
         est.model_.load_model(str(path.with_suffix(".cbm")))
         est.classes_ = np.array([False, True])
+        est.n_features_in_ = len(est.model_.feature_names_)
         return est
 
 
@@ -140,7 +177,8 @@ class MLPSC(_Classifier):
     def fit(self, X, y, groups=None):
         import torch
 
-        X, y = np.asarray(X, np.float32), np.asarray(y, int)
+        X, y = _fit_data(self, X, y)
+        y = np.asarray(y, int)
         torch.manual_seed(self.random_seed)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         train, val = next(cv.LeakageKFold(7, self.random_seed).split(groups=groups))
@@ -170,13 +208,13 @@ class MLPSC(_Classifier):
                 best = (v, {k: t.clone() for k, t in net.state_dict().items()})
         if self.keep_best:
             net.load_state_dict(best[1])
-        self.net_, self.classes_ = net.eval(), np.array([False, True])
+        self.net_ = net.eval()
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         import torch
 
-        x = torch.tensor(self._standardise(X))
+        x = torch.tensor(self._standardise(_predict_data(self, X)))
         with torch.no_grad():
             return torch.softmax(self.net_(x), dim=1).numpy().astype(float)
 
@@ -198,6 +236,7 @@ class MLPSC(_Classifier):
         state = torch.load(path.with_suffix(".pt"), weights_only=True)
         est.mean_, est.scale_ = state.pop("mean_").numpy(), state.pop("scale_").numpy()
         est.net_ = est._net(len(est.mean_))
+        est.n_features_in_ = len(est.mean_)
         est.net_.load_state_dict(state)
         est.net_.eval()
         est.classes_ = np.array([False, True])
@@ -209,6 +248,11 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
     (most Tcs sit near 0 and a few near 130 K); predictions are clipped at 0."""
 
     suffixes = (".cbm", ".json")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
 
     def __init__(
         self,
@@ -233,13 +277,15 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
     def fit(self, X, y, groups=None):
         from catboost import CatBoostRegressor
 
+        X, y = _fit_data(self, X, y)
         y = np.asarray(y, float)
         self.model_ = _catboost(self, CatBoostRegressor)
-        self.model_.fit(np.asarray(X, np.float32), np.log1p(y) if self.log_target else y)
+        self.model_.fit(X, np.log1p(y) if self.log_target else y)
         return self
 
     def predict(self, X) -> np.ndarray:
-        p = self.model_.predict(np.asarray(X, np.float32))
+        X = _predict_data(self, X)
+        p = self.model_.predict(X)
         return np.clip(np.expm1(p) if self.log_target else p, 0, None)
 
     def save(self, path: Path) -> None:
@@ -254,6 +300,7 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
         est = cls(**meta["params"])
         est.model_ = CatBoostRegressor()
         est.model_.load_model(str(path.with_suffix(".cbm")))
+        est.n_features_in_ = len(est.model_.feature_names_)
         return est
 
 

@@ -294,6 +294,7 @@ def load_classifier(path: Path):
 # A trained Tc model: an ensemble of grouped-CV fold classifiers plus what it was trained on.
 
 MODEL_FILE = "model.json"
+CV_FILE = "cv_tc.csv"  # `tcramp train`'s out-of-fold Tc per material, beside the model
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,13 @@ and every material holding the shipped model's stage). For each N, the first N m
 bundled stratified order that hold the stage are cross-validated on the leakage-grouped folds of
 `tcramp.splits` (5 folds): the shipped kind, groups and parameters (`tcramp.training.train`),
 Magpie-RF and the zero predictor on the same folds. Prints mean ± std over folds (K) per method,
-and the paired per-fold MAE difference of the shipped kind to Magpie-RF (real when it exceeds its std).
+and the paired per-fold MAE difference of the shipped kind to Magpie-RF (real when it exceeds its std);
+writes the same means and stds to docs/learning_curve.csv (`tcramp.report.LEARNING_CURVE_COLUMNS`,
+the report's learning-curve figure).
 """
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +21,7 @@ from tcramp.data import load_3dsc, stratified
 from tcramp.groups import material_view
 from tcramp.models import TcModel
 from tcramp.pipeline import shipped_model_dir
+from tcramp.report import LEARNING_CURVE_COLUMNS
 from tcramp.snapshots import read_config, read_table, read_weights
 from tcramp.training import train
 
@@ -29,6 +33,7 @@ weights = read_weights(store, stage=meta.stage, mlff=meta.backend or None)
 rank = {m.name: i for i, m in enumerate(stratified(load_3dsc()))}
 order = sorted(table["name"], key=lambda n: rank.get(n, len(rank)))
 sizes = [int(n) for n in sys.argv[2:]] or [n for n in (173, 600, 1500) if n < len(order)] + [len(order)]
+CSV = Path(__file__).resolve().parents[1] / "docs" / "learning_curve.csv"
 
 
 def fold_mae(pred: np.ndarray, y: np.ndarray, folds) -> np.ndarray:
@@ -41,6 +46,7 @@ def pm(x: np.ndarray) -> str:
 
 print(f"shipped kind {meta.kind} on {'+'.join(meta.groups)} ({meta.stage} stage); {len(order)} materials hold it")
 print("| N | zero | Magpie-RF | shipped kind | Δ shipped − RF (paired) |\n|---|---|---|---|---|")
+rows = []
 for n in sizes:
     df = table[table["name"].isin(order[:n])].reset_index(drop=True)
     model, oof = train(df, meta.kind, meta.params, groups=meta.groups, config=config, weights=weights)
@@ -53,3 +59,5 @@ for n in sizes:
     print(
         f"| {n} | {pm(zero)} | {pm(forest)} | {pm(ours)} | {np.mean(ours - forest):+.2f} ± {np.std(ours - forest):.2f} |"
     )
+    rows += [(n, m, np.mean(x), np.std(x)) for m, x in (("zero", zero), ("Magpie-RF", forest), ("shipped kind", ours))]
+pd.DataFrame(rows, columns=LEARNING_CURVE_COLUMNS).to_csv(CSV, index=False)

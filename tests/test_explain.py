@@ -15,10 +15,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from tcramp.ablation import AblationConfig
 from tcramp.evaluate import EvalConfig, evaluate
 from tcramp.explain import display, explain, group_of, ramp_materials, short_name, spearman
 from tcramp.groups import RAMP_GROUPS
-from tcramp.report import build_report, markdown_html
+from tcramp.models import CV_FILE
+from tcramp.report import build_report, markdown_html, read_learning_curve
 from tcramp.training import train
 
 from conftest import CLI, TINY
@@ -43,8 +45,9 @@ CSVS = {
 def explained(tiny_snapshots, tmp_path_factory):
     _, df = tiny_snapshots
     root = tmp_path_factory.mktemp("explain")
-    model, _ = train(df, "catboost", {"iterations": 30, "depth": 3}, groups=("latent",), folds=2, config=TINY)
+    model, cv_tc = train(df, "catboost", {"iterations": 30, "depth": 3}, groups=("latent",), folds=2, config=TINY)
     model.save(root / "model")
+    cv_tc.to_csv(root / "model" / CV_FILE, index=False)  # as `tcramp train` writes it
     files = explain(root / "model", df, root / "out", device="cpu", log=lambda *a: None)
     return root, df, files
 
@@ -62,6 +65,7 @@ def test_every_study_writes_valid_files(explained):
     out = root / "out"
     for name in PNGS:
         assert files[name] == out / name and _image(out / name, "PNG") == 1
+    assert pd.read_csv(files[CV_FILE]).equals(pd.read_csv(root / "model" / CV_FILE))  # the report's parity plot
     for name, cols in CSVS.items():
         table = pd.read_csv(files[name])
         assert list(table.columns) == cols and len(table) > 0
@@ -127,7 +131,7 @@ def test_cli_explain_with_chosen_material_and_structure(explained, tiny_snapshot
         timeout=300,
     )
     assert r.returncode == 0, r.stderr
-    assert "14 files" in r.stderr  # one ramp: 11 + model.json + gif + png
+    assert "15 files" in r.stderr  # one ramp: 11 + model.json + cv_tc.csv + gif + png
     assert sorted(p.name for p in out.glob("shap_ramp-*")) == ["shap_ramp-Bi3In5.gif", "shap_ramp-Bi3In5.png"]
     probe = pd.read_csv(out / "lattice_probe.csv")
     assert np.isclose(probe["volume_per_atom"].iloc[4], small[0].structure.volume / len(small[0].structure), rtol=0.02)
@@ -195,9 +199,30 @@ def test_markdown_tables_and_escaping():
     assert "<th>a</th><th>b</th>" in page and "<td>1</td><td>2</td>" in page and "---" not in page
 
 
+# benchmarks/learning_curve.py's table (docs/learning_curve.md), Δ column and all.
+CURVE_MD = """shipped kind catboost-tc on magpie+cell-contrast (cell stage); 900 materials hold it
+| N | zero | Magpie-RF | shipped kind | Δ shipped − RF (paired) |
+|---|---|---|---|---|
+| 300 | 13.18 ± 2.49 | 11.98 ± 2.58 | 10.56 ± 1.50 | -1.42 ± 1.29 |
+| 900 | 9.98 ± 0.21 | 6.21 ± 0.59 | 5.84 ± 0.64 | -0.37 ± 0.55 |
+"""
+OVERVIEW = ["ablation_forest.png", "heldout_parity.png", "learning_curve.png"]
+
+
+def test_learning_curve_from_its_csv_else_its_markdown(tmp_path):
+    (tmp_path / "curve.md").write_text(CURVE_MD)
+    curve = read_learning_curve(tmp_path / "curve.md")
+    assert list(curve.columns) == ["n", "method", "mae_mean", "mae_std"] and len(curve) == 6
+    assert list(curve["method"].unique()) == ["zero", "Magpie-RF", "shipped kind"]
+    assert curve.iloc[-1].tolist() == [900, "shipped kind", 5.84, 0.64]
+    curve.assign(mae_mean=curve["mae_mean"] + 1).to_csv(tmp_path / "curve.csv", index=False)
+    assert (read_learning_curve(tmp_path / "curve.md")["mae_mean"] == curve["mae_mean"] + 1).all()
+
+
 @pytest.fixture(scope="module")
 def report(explained, tiny_snapshots):
     root, df, _ = explained
+    (root / "learning_curve.md").write_text(CURVE_MD)
     cfg = EvalConfig(
         folds=2,
         catboost={"iterations": 20, "depth": 3},
@@ -207,7 +232,7 @@ def report(explained, tiny_snapshots):
         leave_elements_out=(),
         curves=("Al0.5Ga0.5V3-MP-mp-1228807",),
         worst=3,
-        ablation=None,
+        ablation=AblationConfig(folds=2, regressor={"iterations": 5, "depth": 2}, classifier=(), log_target=()),
     )
     evaluate(df, root / "eval", cfg, config=TINY, log=lambda *a: None)
     r = subprocess.run(
@@ -220,6 +245,8 @@ def report(explained, tiny_snapshots):
             str(root / "eval"),
             "--explain",
             str(root / "out"),
+            "--learning-curve",
+            str(root / "learning_curve.md"),
         ],
         capture_output=True,
         text=True,
@@ -238,6 +265,9 @@ def test_report_is_self_contained(report, explained):
     assert all((report.parent / s).exists() for s in srcs)
     assert not re.search(r"(src|href)=\"(https?:)?//", html) and "<script" not in html
     assert "Evaluation (10 materials" in html and "<table>" in html
+    # the first screen: the ablation, the model's held-out Tc and the learning curve, tables after
+    assert srcs[:3] == OVERVIEW and html.index(OVERVIEW[-1]) < html.index("<table")
+    assert all(_image(report.parent / s, "PNG") == 1 for s in OVERVIEW)
 
 
 def _chromium():
@@ -335,16 +365,23 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
         s = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             browser.send(f"{domain}.enable", session=s)
+        # the window of scripts/report.sh's screenshot
+        screen = {"width": 1200, "height": 1600, "deviceScaleFactor": 1, "mobile": False}
+        browser.send("Emulation.setDeviceMetricsOverride", screen, session=s)
         browser.send("Page.navigate", {"url": report.as_uri()}, session=s)
         browser.wait("Page.loadEventFired")
-        images = browser.send(
-            "Runtime.evaluate",
-            {
-                "expression": "JSON.stringify([...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]))",
-                "returnByValue": True,
-            },
-            session=s,
-        )["result"]["value"]
+
+        def js(expression):
+            r = browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=s)
+            return json.loads(r["result"]["value"])
+
+        images = js(
+            "JSON.stringify([...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]))"
+        )
+        first = js(
+            "JSON.stringify([[...document.querySelectorAll('.overview img')].map(i => i.getBoundingClientRect().bottom),"
+            " document.querySelector('table').getBoundingClientRect().top])"
+        )
         size = browser.send("Page.getLayoutMetrics", session=s)["cssContentSize"]
         clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
         shot = browser.send(
@@ -352,8 +389,9 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
         )["data"]
     finally:
         browser.close()
-    images = json.loads(images)
     assert len(images) >= 10
+    # the three overview figures are on the first screen, above the first table
+    assert len(first[0]) == 3 and max(first[0]) <= min(first[1], screen["height"])
     assert [i for i in images if not (i[1] and i[2] > 0)] == []
     errors = [
         e

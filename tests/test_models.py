@@ -354,7 +354,11 @@ EXPECTED = {"check_regressors_train": "predictions clipped at 0 K; the check's t
 
 
 @parametrize_with_checks(
-    [CatBoostSC(iterations=5, thread_count=1), CatBoostTc(iterations=5, thread_count=1), MLPSC(hidden=(16,), dropout=0.1, epochs=100, learning_rate=1e-2)],
+    [
+        CatBoostSC(iterations=5, thread_count=1),
+        CatBoostTc(iterations=5, thread_count=1),
+        MLPSC(hidden=(16,), dropout=0.1, epochs=100, learning_rate=1e-2),
+    ],
     expected_failed_checks=lambda est: EXPECTED if isinstance(est, CatBoostTc) else {},
 )
 def test_sklearn_estimator_checks(estimator, check):

@@ -221,7 +221,7 @@ def train(
         weights=snap.read_weights(*snapshots, stage=stage, mlff=mlff),
     )
     tc_model.save(out)
-    table.to_csv(out / "cv_tc.csv", index=False)
+    table.to_csv(out / models.CV_FILE, index=False)
     cv = tc_model.meta.cv
     extra = (
         f"AUC {cv['auc']:.3f}, Tc MAE {cv['tc_mae']:.2f} K (60 %: {cv['tc_mae_tc60']:.2f}, 70 %: {cv['tc_mae_tc70']:.2f})"
@@ -473,18 +473,23 @@ def report(
         Path | None, typer.Option(help="Run `explain` on this model first (instead of --explain).")
     ] = None,
     snapshots: Annotated[list[Path] | None, typer.Option(help="Record stores for --model.")] = None,
+    learning_curve: Annotated[
+        Path | None,
+        typer.Option(help="benchmarks/learning_curve.py's table (docs/learning_curve.md; its .csv when present)."),
+    ] = None,
 ) -> None:
-    """Write a static HTML report (opens from disk, no network) of an evaluation and an explain run;
-    with --model and --snapshots, run the explain studies too (one command for the whole report)."""
+    """Write a static HTML report (opens from disk, no network) of an evaluation and an explain run:
+    first the ablation forest plot, the model's held-out Tc and the learning curve, then the tables
+    and studies; with --model and --snapshots, run the explain studies too (one command for the whole report)."""
     _quiet()
     if model is None:
-        console.print(f"report -> {build_report(out, evaluation, explain)}")
+        console.print(f"report -> {build_report(out, evaluation, explain, learning_curve)}")
         return
     if not snapshots:
         raise typer.BadParameter("--model needs --snapshots")
     with tempfile.TemporaryDirectory() as tmp:
         ex.explain(model, _model_table(model, snapshots), tmp, log=console.print)
-        console.print(f"report -> {build_report(out, evaluation, tmp)}")
+        console.print(f"report -> {build_report(out, evaluation, tmp, learning_curve)}")
 
 
 if __name__ == "__main__":

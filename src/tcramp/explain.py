@@ -16,6 +16,7 @@ writes its plots and tables into `out`, and `explain` runs them all.
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ from .estimators import CatBoostSC, CatBoostTc
 from .evaluate import materials_table
 from .groups import GROUPS, RAMP_GROUPS, lowest_base_row, prepare
 from .mlff import load_mlff
-from .models import MODEL_FILE, TcModel
+from .models import CV_FILE, MODEL_FILE, ModelMeta, TcModel
 from .pipeline import MaterialError, model_rows, ordered_cell
 from .ramp import RampConfig
 
@@ -468,6 +469,16 @@ def _ramps(model: TcModel, snap: pd.DataFrame, names, features: list[str], out: 
     return paths
 
 
+def _model_files(model_dir: str | Path, meta: ModelMeta, out: Path) -> dict[str, Path]:
+    """The model's metadata as `model.json` (the report reads its kind) and, when the model
+    directory has it, its out-of-fold Tc (`cv_tc.csv`: the report's held-out parity plot)."""
+    (out / MODEL_FILE).write_text(meta.to_json())
+    files = {MODEL_FILE: out / MODEL_FILE}
+    if (Path(model_dir) / CV_FILE).exists():
+        files[CV_FILE] = Path(shutil.copy2(Path(model_dir) / CV_FILE, out / CV_FILE))
+    return files
+
+
 def explain(
     model_dir: str | Path,
     snapshots: pd.DataFrame,
@@ -482,7 +493,7 @@ def explain(
     log=print,
 ) -> dict[str, Path]:
     """Run every study for the model in `model_dir` on `snapshots` into `out`, with the model's
-    metadata as `model.json` (the report reads its kind).
+    metadata as `model.json` and its out-of-fold Tc as `cv_tc.csv` (`_model_files`).
 
     `materials`: names for `shap_ramp` (default: `ramp_materials`; a regressor has no ramp study);
     `structure`: the lattice probe's structure; `top`: features followed by the ramp, Tc and
@@ -493,8 +504,7 @@ def explain(
     model = TcModel.load(model_dir)
     model.check(snapshots)
     snap = prepare(snapshots.reset_index(drop=True), model.meta.groups)
-    (out / MODEL_FILE).write_text(model.meta.to_json())
-    files: dict[str, Path] = {MODEL_FILE: out / MODEL_FILE}
+    files = _model_files(model_dir, model.meta, out)
 
     def wrote(*paths: Path) -> None:
         files.update({p.name: p for p in paths})

@@ -23,6 +23,7 @@ from .stages import STAGES, stage_hash
 __all__ = ["MODEL_FILE", "ModelMeta", "TcModel", "model_files", "sha256"]
 
 MODEL_FILE = "model.json"
+CV_FILE = "cv_tc.csv"  # `tcramp train`'s out-of-fold Tc per material, beside the model
 
 
 @dataclass(frozen=True)

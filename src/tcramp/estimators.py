@@ -50,6 +50,21 @@ def _predict_data(est, X) -> np.ndarray:
     return validate_data(est, X, reset=False, dtype=np.float32, ensure_all_finite="allow-nan")
 
 
+def _save_cbm(est, path: Path, kind: str) -> None:
+    """A CatBoost estimator as CatBoost's native `.cbm` and its parameters as JSON (no pickle)."""
+    est.model_.save_model(str(path.with_suffix(".cbm")))
+    path.with_suffix(".json").write_text(json.dumps({"kind": kind, "params": est.get_params()}))
+
+
+def _load_cbm(cls, path: Path, model_cls):
+    """The estimator `_save_cbm` wrote at `path`, its CatBoost model of class `model_cls`."""
+    est = cls(**json.loads(path.with_suffix(".json").read_text())["params"])
+    est.model_ = model_cls()
+    est.model_.load_model(str(path.with_suffix(".cbm")))
+    est.n_features_in_ = len(est.model_.feature_names_)
+    return est
+
+
 class _Classifier(ClassifierMixin, BaseEstimator):
     """Shared by the binary classifiers of the superconducting state: `predict` (the class of
     highest probability; classes_ = [False, True]) and scikit-learn's tags (binary, NaN taken)."""
@@ -116,19 +131,14 @@ class CatBoostSC(_Classifier):
         return self.model_.predict_proba(X)
 
     def save(self, path: Path) -> None:
-        self.model_.save_model(str(path.with_suffix(".cbm")))
-        path.with_suffix(".json").write_text(json.dumps({"kind": "catboost", "params": self.get_params()}))
+        _save_cbm(self, path, "catboost")
 
     @classmethod
     def load(cls, path: Path) -> CatBoostSC:
         from catboost import CatBoostClassifier
 
-        meta = json.loads(path.with_suffix(".json").read_text())
-        est = cls(**meta["params"])
-        est.model_ = CatBoostClassifier()
-        est.model_.load_model(str(path.with_suffix(".cbm")))
+        est = _load_cbm(cls, path, CatBoostClassifier)
         est.classes_ = np.array([False, True])
-        est.n_features_in_ = len(est.model_.feature_names_)
         return est
 
 
@@ -289,19 +299,13 @@ class CatBoostTc(RegressorMixin, BaseEstimator):
         return np.clip(np.expm1(p) if self.log_target else p, 0, None)
 
     def save(self, path: Path) -> None:
-        self.model_.save_model(str(path.with_suffix(".cbm")))
-        path.with_suffix(".json").write_text(json.dumps({"kind": "catboost-tc", "params": self.get_params()}))
+        _save_cbm(self, path, "catboost-tc")
 
     @classmethod
     def load(cls, path: Path) -> CatBoostTc:
         from catboost import CatBoostRegressor
 
-        meta = json.loads(path.with_suffix(".json").read_text())
-        est = cls(**meta["params"])
-        est.model_ = CatBoostRegressor()
-        est.model_.load_model(str(path.with_suffix(".cbm")))
-        est.n_features_in_ = len(est.model_.feature_names_)
-        return est
+        return _load_cbm(cls, path, CatBoostRegressor)
 
 
 CLASSIFIERS = {"catboost": CatBoostSC, "mlp": MLPSC}

@@ -98,7 +98,8 @@ def _plan(materials, dirs: dict[str, Path], result: SimulateResult, emit):
     bad = {}
     for d in dirs.values():
         bad.update(failed(d))
-    rows = {s: read_stage_rows(d) for s, d in dirs.items() if s in PER_MATERIAL and held[s]}
+    last = list(dirs)[-1]  # its rows are never a later stage's input: not read
+    rows = {s: read_stage_rows(d) for s, d in dirs.items() if s in PER_MATERIAL and s != last and held[s]}
     todo = []
     for m in materials:
         have = [s for s in dirs if m.name in held[s]]

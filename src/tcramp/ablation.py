@@ -282,6 +282,6 @@ def write(summaries: dict, pred: pd.DataFrame, out: str | Path) -> Path:
     return path
 
 
-def write_readme_table(readme: str | Path, summaries: dict) -> None:
-    """Replace the README's ablation tables (between the `ablation` markers) with `summaries`'."""
-    render.write_block(readme, "ablation", render.ablation_table(summaries))
+def write_readme_table(readme: str | Path, summaries: dict, block: str = "ablation") -> None:
+    """Replace the README's ablation tables (between the `block` markers) with `summaries`'."""
+    render.write_block(readme, block, render.ablation_table(summaries))

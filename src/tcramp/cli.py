@@ -364,7 +364,12 @@ def evaluate(
     dense: Annotated[
         bool, typer.Option(help="Train on the near-Tc snapshots too (--no-dense: base grid only).")
     ] = True,
-    readme: Annotated[Path | None, typer.Option(help="Regenerate this README's results and ablation tables.")] = None,
+    readme: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Regenerate this README's results and ablation tables (between its `results` and `ablation` markers; `results-MLFF`, `ablation-MLFF` with an --mlff other than {DEFAULT_BACKEND})."
+        ),
+    ] = None,
     mlff: Annotated[str | None, typer.Option(help=BUILD_MLFF_HELP)] = None,
 ) -> None:
     """Compare the ramp classifiers with composition baselines on the same leakage-free splits."""
@@ -379,10 +384,10 @@ def evaluate(
         dense=dense,
     )
     rows = snap.read_snapshots(*snapshots, mlff=mlff)
-    materials = snap.read_materials(*snapshots, stage="relaxed", mlff=mlff) if ablation else None
+    materials = snap.read_earlier(*snapshots, held=rows["name"].nunique(), mlff=mlff) if ablation else []
     console.print(
         f"{rows['name'].nunique()} materials hold every stage"
-        + (f", {materials['name'].nunique()} the relaxed stage" if ablation else "")
+        + "".join(f", {t['name'].nunique()} the {t['stage'].iloc[0]} stage" for t in materials)
     )
     result = ev.evaluate(
         rows,
@@ -393,10 +398,11 @@ def evaluate(
         materials=materials,
         weights=snap.read_weights(*snapshots, mlff=mlff),
     )
-    if readme:
-        ev.write_readme_table(readme, result)
+    if readme:  # a build of another force field than the default has its own README blocks
+        suffix = f"-{mlff}" if mlff and mlff != DEFAULT_BACKEND else ""
+        ev.write_readme_table(readme, result, f"results{suffix}")
         if "ablation" in result:
-            abl.write_readme_table(readme, result["ablation"])
+            abl.write_readme_table(readme, result["ablation"], f"ablation{suffix}")
     Console(width=140).print((out / "summary.md").read_text())
 
 

@@ -22,6 +22,7 @@ Tc MAE of the *other* folds' held-out materials, so no fold's labels choose its 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,20 +220,20 @@ def evaluate(
     config: RampConfig | None = None,
     log=print,
     *,
-    materials: pd.DataFrame | None = None,
+    materials: Sequence[pd.DataFrame] = (),
     weights: str | None = None,
 ) -> dict:
     """Run the CV of the snapshot table `snap` (`tcramp.snapshots.read_snapshots`), the
     feature-group ablation (`tcramp.ablation.by_stage`, unless `cfg.ablation` is None: on
-    `snap`'s materials and, when given, on `materials`, a larger table of materials holding an
-    earlier stage, e.g. `read_materials(stage="relaxed")`) and the experiments; write
+    `snap`'s materials and on each of `materials`, larger tables of materials holding an earlier
+    stage, e.g. `read_materials(stage="relaxed")`) and the experiments; write
     `metrics.json`, `predictions.csv`, `ablation.*`, plots and `summary.md` into `out`. Returns
     the metrics dictionary.
 
     `config` and `weights` are the build's (`tcramp.snapshots.read_config`/`read_weights`;
     default settings when omitted), checked against the rows' stage hash."""
     config = config or RampConfig()
-    for table in (t for t in (snap, materials) if t is not None):
+    for table in (snap, *materials):
         _check(table, config, weights)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -252,7 +253,7 @@ def evaluate(
     result = score(pred, proba, mat, cfg) | {"n_snapshots": len(snap), "backend": str(snap["backend"].iloc[0])}
     pred.to_csv(out / "predictions.csv")
     if cfg.ablation:
-        sets = {str(materials["stage"].iloc[0]): materials} if materials is not None else {}
+        sets = {str(t["stage"].iloc[0]): t for t in materials}
         shared = (cfg.ablation.folds, cfg.ablation.seed) == (cfg.folds, cfg.seed)
         tables, preds = abl.by_stage(
             {**sets, "samples": snap}, config, cfg.ablation, log, base={"samples": base} if shared else {}
@@ -384,6 +385,6 @@ def _plots(pred: pd.DataFrame, proba: pd.DataFrame, snap: pd.DataFrame, cfg: Eva
     render.curves(proba, snap, cfg.curves, out, config)
 
 
-def write_readme_table(readme: str | Path, result: dict) -> None:
-    """Replace the README's results table (between the `results` markers) with `result`'s."""
-    render.write_block(readme, "results", render.results_table(result))
+def write_readme_table(readme: str | Path, result: dict, block: str = "results") -> None:
+    """Replace the README's results table (between the `block` markers) with `result`'s."""
+    render.write_block(readme, block, render.results_table(result))

@@ -53,6 +53,7 @@ __all__ = [
     "open_stage",
     "pack",
     "read_config",
+    "read_earlier",
     "read_failures",
     "read_materials",
     "read_snapshots",
@@ -299,6 +300,17 @@ def read_snapshots(*paths: str | Path, mlff: str | None = None, config: RampConf
     df.insert(df.columns.get_loc("T_target"), "superconducting", df["T_target"] < df["tc"])
     df = df.assign(stage="samples", ramp_hash=_meta(chain[-1])["hash"])
     return df.sort_values(["name", "T_target"], kind="stable").reset_index(drop=True)
+
+
+def read_earlier(
+    *paths: str | Path, held: int, mlff: str | None = None, config: RampConfig | None = None
+) -> list[pd.DataFrame]:
+    """The ablation's sets beside the `held` materials holding all four stages: every material
+    holding `relaxed`, and those holding `phonons` when more than `held` do (a build that has run
+    `phonons` ahead of `samples`)."""
+    out = [read_materials(*paths, stage="relaxed", mlff=mlff, config=config)]
+    phonons = read_materials(*paths, stage="phonons", mlff=mlff, config=config)
+    return out + [phonons] if len(phonons) > held else out
 
 
 def read_table(

@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from tcramp.ablation import AblationConfig, configurations
 from tcramp.ablation import write_readme_table as write_ablation_table
+from tcramp.cli import app
 from tcramp.evaluate import METHODS, EvalConfig, _calibrate, evaluate, write_readme_table
 from tcramp.ramp import RampConfig
 from tcramp.render import ablation_table, results_table, write_block
@@ -43,6 +45,7 @@ def evaluated(tiny_snapshots, staged_store, tmp_path_factory):
             classifier_params={"iterations": 20, "depth": 2},
             classifier=(("magpie",),),
             log_target=(("magpie",),),
+            mlp={"params": {"hidden": [8], "epochs": 3, "random_seed": 7}, "features": "magpie,latent"},
         ),
     )
     early = read_materials(staged_store, stage="relaxed")
@@ -183,7 +186,8 @@ def test_ablation_scores_every_configuration_on_the_evaluation_folds(evaluated, 
     groups = summary["_meta"]["groups"]
     assert {"magpie", "phonon", "thermal", "contrast", "latent"} <= set(groups)
     want = {f"reg:{k}" for k in configurations(tuple(groups))} | {"zero", "median", "mean", "magpie-rf"}
-    assert want | {"allen-dynes:all", "clf:magpie+T", "reg-log:magpie"} <= set(summary)
+    assert want | {"allen-dynes:all", "clf:magpie+T", "clf-mlp:magpie+latent+T", "reg-log:magpie"} <= set(summary)
+    assert "clf-mlp:magpie+latent+T" not in early  # a snapshot classifier: only where samples exist
     all_pred = pd.read_csv(out / "ablation.csv")
     pred = all_pred[all_pred["set"] == "samples"].dropna(axis=1, how="all")
     assert len(pred) == df.name.nunique() and pred.drop(columns=["sc_class"]).notna().all().all()
@@ -191,7 +195,13 @@ def test_ablation_scores_every_configuration_on_the_evaluation_folds(evaluated, 
     cv = pd.read_csv(out / "predictions.csv", index_col=0)
     for _, g in pred.groupby("fold"):
         assert cv.loc[g["name"], "fold"].nunique() == 1
-    for m in ("zero", "magpie-rf", "reg:magpie", "clf:magpie+T"):  # mean ± std over folds of held-out MAE
+    for m in (
+        "zero",
+        "magpie-rf",
+        "reg:magpie",
+        "clf:magpie+T",
+        "clf-mlp:magpie+latent+T",
+    ):  # mean ± std over folds of held-out MAE
         mae = pred.groupby("fold").apply(lambda g, m=m: (g[m] - g.tc_true).abs().mean())
         assert summary[m]["overall"]["mae_mean"] == pytest.approx(mae.mean())
         assert summary[m]["overall"]["mae_std"] == pytest.approx(mae.std(ddof=0))
@@ -224,6 +234,10 @@ def test_readme_tables_are_the_committed_evaluation():
     summary = json.loads((root / "docs/evaluation/ablation.json").read_text())
     assert f"{BEGIN}\n{results_table(metrics)}\n{END}" in readme
     assert f"{ABL_BEGIN}\n{ablation_table(summary)}\n{ABL_END}" in readme
+    docs, b = root / "docs/evaluation-7net-l3i5", "7net-l3i5"  # the physics build's own blocks
+    metrics, summary = (json.loads((docs / f).read_text()) for f in ("metrics.json", "ablation.json"))
+    assert f"<!-- results-{b}:begin -->\n{results_table(metrics)}\n<!-- results-{b}:end -->" in readme
+    assert f"<!-- ablation-{b}:begin -->\n{ablation_table(summary)}\n<!-- ablation-{b}:end -->" in readme
 
 
 @pytest.mark.slow
@@ -258,3 +272,17 @@ def test_write_block_replaces_only_between_its_markers(tmp_path):
     readme.write_text("a\n<!-- x:begin -->\nold\n<!-- x:end -->\nb <!-- y:begin -->keep<!-- y:end -->\n")
     write_block(readme, "x", "new")
     assert readme.read_text() == "a\n<!-- x:begin -->\nnew\n<!-- x:end -->\nb <!-- y:begin -->keep<!-- y:end -->\n"
+
+
+def test_evaluate_refuses_a_trial_that_is_not_an_mlp_one(tmp_path):
+    """`--mlp` takes the JSON of `tcramp search --model mlp --best`; anything else is a one-line
+    error naming the file, before any record is read."""
+    best = tmp_path / "best.json"
+    best.write_text(json.dumps({"model": "catboost-tc", "params": {}, "features": "magpie"}))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    for path in (best, bad):
+        r = CliRunner().invoke(
+            app, ["evaluate", "--out", str(tmp_path / "o"), "--snapshots", str(tmp_path), "--mlp", str(path)]
+        )
+        assert r.exit_code == 2 and path.name in r.output and not (tmp_path / "o").exists()

@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import cv, render
 from .allen_dynes import AllenDynesTc
-from .estimators import CatBoostSC, CatBoostTc
+from .estimators import MLPSC, CatBoostSC, CatBoostTc
 from .groups import GROUPS, RAMP_GROUPS, columns, material_columns, material_view, prepare
 from .ramp import RampConfig
 from .splits import leakage_groups
@@ -44,7 +44,9 @@ class AblationConfig:
     """What `ablation` runs. `regressor`: CatBoostTc parameters, kept light (depth 4, 32 borders:
     ~6× faster than CatBoost's defaults on the 400 material-level columns) so the whole ablation
     fits the default `tcramp evaluate`; `classifier`: group sets the snapshot classifier is scored
-    on (temperature added to each); `log_target`: group sets the regressor also fits on log1p(Tc)."""
+    on (temperature added to each); `log_target`: group sets the regressor also fits on log1p(Tc);
+    `mlp`: a searched MLP classifier (`{"params": ..., "features": "g1,g2"}`, the JSON of
+    `tcramp search --model mlp --best`), scored on its own groups when given."""
 
     folds: int = 5
     seed: int = 0
@@ -54,6 +56,7 @@ class AblationConfig:
     classifier_params: dict = field(default_factory=lambda: {"iterations": 300, "depth": 6, "border_count": 32})
     classifier: tuple[tuple[str, ...], ...] = (("magpie",), ("magpie", "latent"), MATERIAL_GROUPS)
     log_target: tuple[tuple[str, ...], ...] = (("magpie",), MATERIAL_GROUPS)
+    mlp: dict | None = None
 
 
 def configurations(groups: tuple[str, ...] = MATERIAL_GROUPS) -> dict[str, tuple[str, ...]]:
@@ -100,7 +103,7 @@ def specs(present: tuple[str, ...], cfg: AblationConfig, mat: pd.DataFrame, fold
     """The ablation's methods on the `present` groups, in run order: the regressor on every
     configuration and on `cfg.log_target`'s with a log1p target, the Allen–Dynes heads (with
     phonons; trained on class Other when every fold holds ≥ 10 of it) and, on `snapshots`, the
-    classifier on `cfg.classifier`'s."""
+    classifier on `cfg.classifier`'s and the searched MLP classifier of `cfg.mlp`."""
 
     def reg(**kw):
         return lambda: CatBoostTc(**cfg.regressor, **kw, random_seed=cfg.seed)
@@ -113,6 +116,9 @@ def specs(present: tuple[str, ...], cfg: AblationConfig, mat: pd.DataFrame, fold
 
     def clf():
         return CatBoostSC(**cfg.classifier_params, random_seed=cfg.seed)
+
+    def mlp():
+        return MLPSC(**{k: v for k, v in cfg.mlp["params"].items() if k != "random_seed"}, random_seed=cfg.seed)
 
     def keep(groups):
         return tuple(g for g in groups if g in present)
@@ -132,6 +138,9 @@ def specs(present: tuple[str, ...], cfg: AblationConfig, mat: pd.DataFrame, fold
             out.append(Spec("allen-dynes:all (trained on Other)", family, present, ad, "frame", "Other"))
     for g in cfg.classifier if snapshots else ():
         out.append(Spec(f"clf:{_label(keep(g))}+T", "classifier", (*keep(g), "temperature"), clf, "snapshot"))
+    if snapshots and cfg.mlp:
+        g = keep(tuple(cfg.mlp["features"].split(",")))
+        out.append(Spec(f"clf-mlp:{_label(g)}+T", "MLP classifier (searched)", (*g, "temperature"), mlp, "snapshot"))
     return out
 
 

@@ -349,6 +349,18 @@ def validate(
     print(val.markdown(df))
 
 
+def _mlp_trial(path: Path) -> dict:
+    """The MLP trial of a search's `--best` JSON file."""
+    try:
+        trial = json.loads(path.read_text())
+        ok = trial["model"] == "mlp" and isinstance(trial["params"], dict) and isinstance(trial["features"], str)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise typer.BadParameter(f"{path}: {e}", param_hint="--mlp") from None
+    if not ok:
+        raise typer.BadParameter(f"{path}: not an MLP trial of `tcramp search --best`", param_hint="--mlp")
+    return trial
+
+
 @app.command()
 def evaluate(
     out: Annotated[Path, typer.Option(help="Directory for metrics.json, predictions.csv, plots, summary.md.")],
@@ -371,6 +383,10 @@ def evaluate(
         ),
     ] = None,
     mlff: Annotated[str | None, typer.Option(help=BUILD_MLFF_HELP)] = None,
+    mlp: Annotated[
+        Path | None,
+        typer.Option(help="A searched MLP (`tcramp search --model mlp --best FILE`) joins the ablation on its groups."),
+    ] = None,
 ) -> None:
     """Compare the ramp classifiers with composition baselines on the same leakage-free splits."""
     _quiet()
@@ -380,7 +396,7 @@ def evaluate(
         leave_class_out=leave_class_out,
         leave_elements_out=tuple(leave_element_out or ("As", "Cu", "Fe")),
         groups=parse(features),
-        ablation=abl.AblationConfig(folds=folds) if ablation else None,
+        ablation=abl.AblationConfig(folds=folds, mlp=_mlp_trial(mlp) if mlp else None) if ablation else None,
         dense=dense,
     )
     rows = snap.read_snapshots(*snapshots, mlff=mlff)

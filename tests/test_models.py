@@ -44,6 +44,19 @@ def test_sklearn_contract_and_native_save(est, tiny_snapshots, tmp_path):
     np.testing.assert_allclose(again.predict_proba(X), p, atol=1e-6)
 
 
+def test_mlp_clips_inputs_to_the_training_range(tiny_snapshots):
+    """A column constant in training (as a rare Magpie feature can be in one fold) and far off on
+    a new row would reach |z| ~ 1e7 and saturate the net (one such fold gave Tc 300 K for many
+    materials); clipped to the training range it reads as the training value."""
+    _, df = tiny_snapshots
+    X, y = _xy(df)
+    X = np.column_stack([X, np.zeros(len(X))])
+    fitted = MLPSC(hidden=(16,), epochs=5).fit(X, y)
+    far = X.copy()
+    far[:, -1] = 1e3
+    np.testing.assert_allclose(fitted.predict_proba(far), fitted.predict_proba(X), atol=1e-7)
+
+
 def test_mlp_keeps_best_validation_or_last(tiny_snapshots):
     _, df = tiny_snapshots
     X, y = _xy(df)

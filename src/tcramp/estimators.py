@@ -144,7 +144,9 @@ class CatBoostSC(_Classifier):
 
 class MLPSC(_Classifier):
     """Compressing MLP (input → hidden … → 2) with dropout, trained with AdamW on standardised
-    features (missing values set to the training mean). A grouped 15 % of the training rows (by `groups` when given) is held out for
+    features (missing values set to the training mean, values clipped to the training range: a
+    column nearly constant in training would otherwise reach |z| ~ 1e7 on a new material and
+    saturate the net). A grouped 15 % of the training rows (by `groups` when given) is held out for
     validation; the lowest-validation-loss weights are kept (`keep_best=True`) or the last ones."""
 
     suffixes = (".pt", ".json")
@@ -170,9 +172,10 @@ class MLPSC(_Classifier):
         self.random_seed = random_seed
 
     def _standardise(self, X) -> np.ndarray:
-        """Standardised features; a missing value (NaN, e.g. a phonon descriptor of an unstable
-        cell) becomes the training mean."""
-        return np.nan_to_num((np.asarray(X, np.float32) - self.mean_) / self.scale_)
+        """Standardised features clipped to the training range; a missing value (NaN, e.g. a
+        phonon descriptor of an unstable cell) becomes the training mean."""
+        x = np.clip(np.asarray(X, np.float32), self.low_, self.high_)
+        return np.nan_to_num((x - self.mean_) / self.scale_)
 
     def _net(self, n_in: int):
         import torch
@@ -195,6 +198,8 @@ class MLPSC(_Classifier):
         with np.errstate(all="ignore"):  # all-missing columns get mean 0, scale 1
             self.mean_ = np.nan_to_num(np.nanmean(X[train], axis=0)).astype(np.float32)
             self.scale_ = (np.nan_to_num(np.nanstd(X[train], axis=0)) + 1e-6).astype(np.float32)
+            self.low_ = np.nan_to_num(np.nanmin(X[train], axis=0), nan=-np.inf).astype(np.float32)
+            self.high_ = np.nan_to_num(np.nanmax(X[train], axis=0), nan=np.inf).astype(np.float32)
         xt = torch.tensor(self._standardise(X))
         yt = torch.tensor(y)
         net = self._net(X.shape[1])
@@ -232,7 +237,8 @@ class MLPSC(_Classifier):
         import torch
 
         state = {k: v for k, v in self.net_.state_dict().items()}
-        state["mean_"], state["scale_"] = torch.tensor(self.mean_), torch.tensor(self.scale_)
+        for k in ("mean_", "scale_", "low_", "high_"):
+            state[k] = torch.tensor(getattr(self, k))
         torch.save(state, path.with_suffix(".pt"))
         params = {**self.get_params(), "hidden": list(self.hidden)}
         path.with_suffix(".json").write_text(json.dumps({"kind": "mlp", "params": params}))
@@ -244,7 +250,8 @@ class MLPSC(_Classifier):
         meta = json.loads(path.with_suffix(".json").read_text())
         est = cls(**{**meta["params"], "hidden": tuple(meta["params"]["hidden"])})
         state = torch.load(path.with_suffix(".pt"), weights_only=True)
-        est.mean_, est.scale_ = state.pop("mean_").numpy(), state.pop("scale_").numpy()
+        for k in ("mean_", "scale_", "low_", "high_"):
+            setattr(est, k, state.pop(k).numpy())
         est.net_ = est._net(len(est.mean_))
         est.n_features_in_ = len(est.mean_)
         est.net_.load_state_dict(state)

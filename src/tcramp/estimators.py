@@ -150,6 +150,7 @@ class MLPSC(_Classifier):
     validation; the lowest-validation-loss weights are kept (`keep_best=True`) or the last ones."""
 
     suffixes = (".pt", ".json")
+    stats = ("mean_", "scale_", "low_", "high_")  # the input transform, saved beside the weights
 
     def __init__(
         self,
@@ -237,7 +238,7 @@ class MLPSC(_Classifier):
         import torch
 
         state = {k: v for k, v in self.net_.state_dict().items()}
-        for k in ("mean_", "scale_", "low_", "high_"):
+        for k in self.stats:
             state[k] = torch.tensor(getattr(self, k))
         torch.save(state, path.with_suffix(".pt"))
         params = {**self.get_params(), "hidden": list(self.hidden)}
@@ -250,7 +251,7 @@ class MLPSC(_Classifier):
         meta = json.loads(path.with_suffix(".json").read_text())
         est = cls(**{**meta["params"], "hidden": tuple(meta["params"]["hidden"])})
         state = torch.load(path.with_suffix(".pt"), weights_only=True)
-        for k in ("mean_", "scale_", "low_", "high_"):
+        for k in cls.stats:
             setattr(est, k, state.pop(k).numpy())
         est.net_ = est._net(len(est.mean_))
         est.n_features_in_ = len(est.mean_)

@@ -2,9 +2,10 @@
 # Regenerate every result the README quotes from the repo's record store, timing each step:
 # the evaluation (ramp classifiers on the materials holding every stage) with the feature-group
 # ablation on every material holding the relaxed stage and on those holding every stage (+ README
-# tables), the same on the SevenNet-l3i5 build with its searched MLP classifier, the search of the winning family on the winning groups, the shipped model trained with
-# the best trial on every material holding its stage, the learning curve, the report
-# (+ screenshot), predict timing and the README example.
+# tables), the same on the SevenNet-l3i5 build with its searched MLP classifier, the search of
+# the winning family on the winning groups, the shipped model trained with the best trial on
+# every material holding its stage, the learning curve, the report (+ screenshot), predict
+# timing and the README example.
 # Usage: bash scripts/results.sh [TRIALS=16]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -196,7 +196,7 @@ class MLPSC(_Classifier):
         torch.manual_seed(self.random_seed)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         train, val = next(cv.LeakageKFold(7, self.random_seed).split(groups=groups))
-        with np.errstate(all="ignore"):  # all-missing columns get mean 0, scale 1
+        with np.errstate(all="ignore"):  # all-missing columns: mean 0, scale 1e-6, range ±inf
             self.mean_ = np.nan_to_num(np.nanmean(X[train], axis=0)).astype(np.float32)
             self.scale_ = (np.nan_to_num(np.nanstd(X[train], axis=0)) + 1e-6).astype(np.float32)
             self.low_ = np.nan_to_num(np.nanmin(X[train], axis=0), nan=-np.inf).astype(np.float32)
